@@ -1,0 +1,151 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+)
+
+// MountKind names one step of the mount view.
+type MountKind string
+
+const (
+	// MountBind exposes a host file or directory at Target.
+	MountBind MountKind = "bind"
+	// MountTmpfs mounts an empty tmpfs at Target.
+	MountTmpfs MountKind = "tmpfs"
+	// MountProc mounts a procfs for the sandbox's pid namespace.
+	MountProc MountKind = "proc"
+	// MountSymlink creates a symlink at Target pointing to Source.
+	MountSymlink MountKind = "symlink"
+	// MountDir creates an empty directory at Target.
+	MountDir MountKind = "dir"
+)
+
+// Mount is one step of the mount view, applied in order. Targets are
+// absolute paths inside the sandbox. Every directory on the way to a target
+// is opened without following symlinks, so a symlink planted by an earlier
+// sandbox in a writable tree (the virtual home, the prefix) stops the launch
+// instead of redirecting the mount.
+type Mount struct {
+	Kind   MountKind `json:"kind"`
+	Source string    `json:"source,omitempty"`
+	Target string    `json:"target"`
+	// ReadOnly, NoExec: mount attributes of the new mount. Every mount
+	// gets nosuid; every mount except device binds gets nodev.
+	ReadOnly bool `json:"read_only,omitempty"`
+	NoExec   bool `json:"no_exec,omitempty"`
+	// Device keeps device nodes usable (no nodev attribute).
+	Device bool `json:"device,omitempty"`
+	// File binds a single file instead of a directory.
+	File bool `json:"file,omitempty"`
+	// Optional skips a bind whose source does not exist.
+	Optional bool `json:"optional,omitempty"`
+	// Mode is the permission of a tmpfs root or a created directory.
+	Mode uint32 `json:"mode,omitempty"`
+}
+
+// Access is a Landlock access class for one path.
+type Access string
+
+const (
+	// AccessList allows listing directories only.
+	AccessList Access = "list"
+	// AccessRead allows reading files and listing directories.
+	AccessRead Access = "read"
+	// AccessExec is AccessRead plus executing files. Only read-only
+	// locations get it, so nothing the sandbox can write is executable.
+	AccessExec Access = "exec"
+	// AccessWrite allows reading and writing, including creating,
+	// renaming and removing entries, but never executing.
+	AccessWrite Access = "write"
+	// AccessDevice is AccessWrite plus device ioctls, for /dev nodes.
+	AccessDevice Access = "device"
+)
+
+// AccessRule grants one Landlock access class beneath Path (a path inside
+// the sandbox, after the mount view is in place).
+type AccessRule struct {
+	Path     string `json:"path"`
+	Access   Access `json:"access"`
+	Optional bool   `json:"optional,omitempty"`
+}
+
+// Spec describes one sandbox. The wrapper builds and validates it; the init
+// stage applies it.
+type Spec struct {
+	Argv     []string `json:"argv"`
+	Env      []string `json:"env"`
+	Dir      string   `json:"dir"`
+	Hostname string   `json:"hostname"`
+	UID      int      `json:"uid"`
+	GID      int      `json:"gid"`
+	Mounts   []Mount  `json:"mounts"`
+
+	Landlock []AccessRule `json:"landlock"`
+	// MinLandlockABI is the lowest Landlock ABI that gives every
+	// restriction this Spec relies on.
+	MinLandlockABI int `json:"min_landlock_abi"`
+	// AllowDegraded starts the target even when a layer is missing; the
+	// init report then says exactly which layers were in force.
+	AllowDegraded bool `json:"allow_degraded,omitempty"`
+	// NewNetwork gives the sandbox its own network namespace with only
+	// a loopback interface.
+	NewNetwork bool `json:"new_network,omitempty"`
+}
+
+// Validate checks a Spec before anything is forked.
+func (s *Spec) Validate() error {
+	if len(s.Argv) == 0 || s.Argv[0] == "" {
+		return fmt.Errorf("sandbox spec: empty command")
+	}
+	if !filepath.IsAbs(s.Dir) {
+		return fmt.Errorf("sandbox spec: working directory %q is not absolute", s.Dir)
+	}
+	for _, m := range s.Mounts {
+		if !filepath.IsAbs(m.Target) || filepath.Clean(m.Target) != m.Target || m.Target == "/" {
+			return fmt.Errorf("sandbox spec: mount target %q must be a clean absolute path below /", m.Target)
+		}
+		switch m.Kind {
+		case MountBind:
+			if !filepath.IsAbs(m.Source) || filepath.Clean(m.Source) != m.Source {
+				return fmt.Errorf("sandbox spec: bind source %q must be a clean absolute path", m.Source)
+			}
+		case MountSymlink:
+			if m.Source == "" {
+				return fmt.Errorf("sandbox spec: symlink %q has no destination", m.Target)
+			}
+		case MountTmpfs, MountProc, MountDir:
+		default:
+			return fmt.Errorf("sandbox spec: unknown mount kind %q", m.Kind)
+		}
+	}
+	for _, r := range s.Landlock {
+		switch r.Access {
+		case AccessList, AccessRead, AccessExec, AccessWrite, AccessDevice:
+		default:
+			return fmt.Errorf("sandbox spec: unknown access %q for %s", r.Access, r.Path)
+		}
+		if !filepath.IsAbs(r.Path) {
+			return fmt.Errorf("sandbox spec: landlock path %q is not absolute", r.Path)
+		}
+	}
+	return nil
+}
+
+func (s *Spec) encode() ([]byte, error) { return json.Marshal(s) }
+
+// Report is what the init stage tells the wrapper once the sandbox is in
+// place and the target is about to start, or why it could not be.
+type Report struct {
+	Error     string  `json:"error,omitempty"`
+	Layers    []Layer `json:"layers,omitempty"`
+	TargetPID int     `json:"target_pid,omitempty"`
+}
+
+// Layer records whether one protection was in force for a session.
+type Layer struct {
+	Name    string `json:"name"`
+	InForce bool   `json:"in_force"`
+	Detail  string `json:"detail,omitempty"`
+}

@@ -1,0 +1,9 @@
+// Package wrapper runs one launch of a game: it identifies the game, loads
+// the policy, prepares the prefix and the per-game virtual home, describes
+// the sandbox as a sandbox.Spec, starts it, watches the decoys, writes the
+// session log and passes the target's exit status through.
+//
+// Everything the sandbox could have changed since the last run (the virtual
+// home, the prefix) is opened on the host side without following symlinks,
+// so a link planted by a game never redirects the wrapper into the real home.
+package wrapper

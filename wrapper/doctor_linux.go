@@ -1,0 +1,162 @@
+//go:build linux
+
+package wrapper
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/winewarden/winewarden/policy"
+	"github.com/winewarden/winewarden/sandbox"
+)
+
+// ConfigPath is where the config file lives for the current user.
+func ConfigPath() (string, error) {
+	dirs, err := currentDirs()
+	if err != nil {
+		return "", err
+	}
+	return dirs.ConfigFile, nil
+}
+
+// Doctor prints what this machine can enforce and returns a non-zero
+// status when the default launch profile cannot run.
+func Doctor(out io.Writer) int {
+	failed := false
+	check := func(ok bool, name, detail, hint string) {
+		mark := "ok  "
+		if !ok {
+			mark = "FAIL"
+			failed = true
+		}
+		fmt.Fprintf(out, "[%s] %-18s %s\n", mark, name, detail)
+		if !ok && hint != "" {
+			fmt.Fprintf(out, "       %s\n", hint)
+		}
+	}
+	info := func(name, detail string) { fmt.Fprintf(out, "[info] %-18s %s\n", name, detail) }
+
+	var uts unix.Utsname
+	unix.Uname(&uts)
+	info("kernel", unix.ByteSliceToString(uts.Release[:]))
+
+	maxNS := strings.TrimSpace(readSmall("/proc/sys/user/max_user_namespaces"))
+	check(maxNS != "" && maxNS != "0", "user namespaces", "max_user_namespaces="+maxNS,
+		"enable them: sysctl -w user.max_user_namespaces=15000")
+	if v := strings.TrimSpace(readSmall("/proc/sys/kernel/apparmor_restrict_unprivileged_userns")); v == "1" {
+		info("apparmor", "restricts unprivileged user namespaces; the probe below shows whether winewarden may create them")
+	}
+
+	abi := sandbox.LandlockABI()
+	check(abi >= 6, "landlock", fmt.Sprintf("ABI %d (the default profile needs 6: filesystem rules plus signal and abstract-socket scoping)", abi),
+		"boot Linux 6.12 or newer with lsm=landlock in the kernel command line, or run with --allow-degraded")
+
+	actions := readSmall("/proc/sys/kernel/seccomp/actions_avail")
+	info("seccomp notify", yesNo(strings.Contains(actions, "user_notif"))+" (used by the process supervisor, not yet part of this version)")
+	info("libseccomp", sandbox.LibseccompVersion())
+
+	wine := "not found (install wine64 or wine)"
+	if path, err := exec.LookPath("wine"); err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		v, err := exec.CommandContext(ctx, path, "--version").Output()
+		cancel()
+		wine = path
+		if err == nil {
+			wine += " " + strings.TrimSpace(string(v))
+		}
+	}
+	info("wine", wine)
+
+	probeErr := probeSandbox()
+	detail := "started /bin/true in the default profile's namespaces with Landlock and seccomp"
+	if probeErr != nil {
+		detail = probeErr.Error()
+	}
+	check(probeErr == nil, "sandbox probe", detail, "")
+
+	fmt.Fprintln(out, "\nLaunch profile \"default\" enforces:")
+	for _, line := range []string{
+		"user, mount, pid, ipc and uts namespaces (net too with --network offline)",
+		"a tmpfs root: read-only system dirs, private /tmp and /dev/shm, a per-game virtual home, the prefix, the install dir read-only",
+		"sacred zones hidden, decoys watched, planted symlinks moved aside",
+		"Landlock: execute only from read-only locations; signal and abstract-socket scoping",
+		"seccomp (x86_64 and i386, x32 refused): terminal injection, kernel and mount APIs, io_uring, keyrings, clock and module calls denied; clone3 returns ENOSYS",
+		"a new session without a controlling terminal, no_new_privs, no capabilities",
+	} {
+		fmt.Fprintln(out, "  - "+line)
+	}
+
+	path, _ := ConfigPath()
+	cfg, err := policy.Load(path)
+	if err != nil {
+		check(false, "config", err.Error(), "fix the file or move it away to use the defaults")
+	} else {
+		info("config", path)
+		if keys := policy.NotEnforced(cfg); len(keys) > 0 {
+			fmt.Fprintln(out, "\nParsed but not yet enforced by this version:")
+			for _, k := range keys {
+				fmt.Fprintln(out, "  - "+k)
+			}
+		}
+	}
+	if failed {
+		fmt.Fprintln(out, "\nThe default profile cannot run on this machine.")
+		return 1
+	}
+	return 0
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "available"
+	}
+	return "missing"
+}
+
+func readSmall(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	return string(data)
+}
+
+// probeSandbox starts /bin/true in a sandbox with every layer the default
+// profile uses and no degraded mode.
+func probeSandbox() error {
+	view := View{Roots: hostRoots(), Home: "/home/winewarden-probe", VirtualHome: os.TempDir()}
+	tmp, err := os.MkdirTemp("", "winewarden-probe-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	view.VirtualHome = tmp
+	spec := &sandbox.Spec{
+		Argv: []string{"true"}, Env: []string{"PATH=/usr/bin:/bin"}, Dir: "/",
+		UID: os.Getuid(), GID: os.Getgid(), Mounts: view.Mounts(), Landlock: view.Rules(), MinLandlockABI: 6,
+	}
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer devnull.Close()
+	proc, err := sandbox.Start(spec, sandbox.Stdio{Stdin: devnull, Stdout: devnull, Stderr: devnull})
+	if err != nil {
+		return err
+	}
+	code, err := proc.Wait()
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return fmt.Errorf("/bin/true exited with status %d in the sandbox", code)
+	}
+	return nil
+}

@@ -1,0 +1,119 @@
+package wrapper
+
+import (
+	"log/slog"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/winewarden/winewarden/audit"
+	"github.com/winewarden/winewarden/policy"
+	"github.com/winewarden/winewarden/sandbox"
+)
+
+// recorder writes a session's events to the session log and mirrors the
+// important ones to the wrapper's own log.
+type recorder struct {
+	log    *audit.Log
+	logger *slog.Logger
+}
+
+func (r *recorder) emit(e audit.Event) {
+	if err := r.log.Emit(e); err != nil {
+		r.logger.Error("session log write failed", "err", err)
+	}
+}
+
+func boolPtr(b bool) *bool { return &b }
+func intPtr(i int) *int    { return &i }
+
+func (r *recorder) start(argv []string, game Game, p *plan, mode string, cfg policy.Config) {
+	r.emit(audit.Event{Kind: audit.KindSessionStart, Fields: map[string]any{
+		"argv":         argv,
+		"game_id":      game.ID,
+		"exe":          game.Exe,
+		"exe_sha256":   game.SHA256,
+		"install_dir":  p.view.InstallDir,
+		"prefix":       p.view.Prefix,
+		"virtual_home": p.view.VirtualHome,
+		"network_mode": mode,
+		"profile":      "default",
+	}})
+	r.logger.Info("session started", "game", game.ID, "log", r.log.Path())
+	for _, key := range policy.NotEnforced(cfg) {
+		r.emit(audit.Event{Kind: audit.KindNotEnforced, Rule: key, Detail: "parsed but not enforced by this version"})
+	}
+	var mounts []string
+	for _, m := range p.view.Mounts() {
+		desc := string(m.Kind) + " " + m.Target
+		if m.Source != "" && m.Source != m.Target {
+			desc += " <- " + m.Source
+		}
+		if m.ReadOnly {
+			desc += " (ro)"
+		}
+		mounts = append(mounts, desc)
+	}
+	r.emit(audit.Event{Kind: audit.KindMount, Detail: "mount view", Fields: map[string]any{"mounts": mounts, "hidden_in_binds": p.view.Masks}})
+	for _, n := range p.neutralized {
+		r.emit(audit.Event{Kind: audit.KindDenial, Path: "~/" + n.Path, Target: n.LinkTo, Decision: audit.DecisionNeutralized,
+			Rule: "planted_symlink", Detail: "symlink in the virtual home moved to " + n.MovedTo + " instead of being followed"})
+		r.logger.Warn("moved a planted symlink out of the virtual home", "path", n.Path, "target", n.LinkTo, "quarantine", n.MovedTo)
+	}
+}
+
+func (r *recorder) layers(layers []sandbox.Layer) {
+	for _, l := range layers {
+		r.emit(audit.Event{Kind: audit.KindLayer, Layer: l.Name, InForce: boolPtr(l.InForce), Detail: l.Detail})
+		if !l.InForce {
+			r.logger.Warn("protection layer not in force", "layer", l.Name, "detail", l.Detail)
+		}
+	}
+}
+
+func (r *recorder) denial(rule, detail string) {
+	r.emit(audit.Event{Kind: audit.KindDenial, Decision: audit.DecisionDeny, Rule: rule, Detail: detail})
+}
+
+func (r *recorder) decoyOpened(d Decoy) {
+	r.emit(audit.Event{Kind: audit.KindSensitiveAccess, Path: "~/" + d.Rel, Rule: "decoy", Decision: audit.DecisionDeny,
+		Detail: "a program in the sandbox opened the decoy " + d.Label + "; the real file is not reachable"})
+	r.logger.Warn("sensitive access attempt", "path", "~/"+d.Rel, "what", d.Label)
+}
+
+func (r *recorder) decoySummary(opened map[string]int) {
+	if len(opened) == 0 {
+		return
+	}
+	paths := make([]string, 0, len(opened))
+	for p := range opened {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	counts := map[string]any{}
+	for _, p := range paths {
+		counts["~/"+p] = opened[p]
+	}
+	r.emit(audit.Event{Kind: audit.KindSensitiveAccess, Rule: "decoy", Detail: "decoy opens this session", Fields: map[string]any{"opens": counts}})
+}
+
+func (r *recorder) exitEvent(code int, start time.Time, err error) {
+	e := audit.Event{Kind: audit.KindExit, ExitCode: intPtr(code), Fields: map[string]any{
+		"duration_ms":          time.Since(start).Milliseconds(),
+		"wrapper_peak_rss_kib": peakRSS(),
+	}}
+	if code > 128 && code < 128+65 {
+		e.Signal = sigName(code - 128)
+	}
+	if err != nil {
+		e.Detail = err.Error()
+	}
+	r.emit(e)
+}
+
+func (r *recorder) close() {
+	if err := r.log.Close(); err != nil {
+		r.logger.Error("closing the session log", "err", err, "path", r.log.Path())
+	}
+	os.Stderr.Sync()
+}

@@ -1,0 +1,232 @@
+//go:build linux
+
+package wrapper
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/winewarden/winewarden/audit"
+	"github.com/winewarden/winewarden/policy"
+	"github.com/winewarden/winewarden/sandbox"
+)
+
+// Exit statuses of the wrapper itself. A game's own status passes through
+// unchanged.
+const (
+	ExitUsage = 2
+	// ExitSetup: the sandbox could not be built, so nothing ran.
+	ExitSetup = 125
+)
+
+// Options are the flags of `winewarden run`.
+type Options struct {
+	Argv          []string
+	GameID        string
+	GameDir       string
+	Network       string // observe, offline or restrict; empty: from config
+	AllowDegraded bool
+
+	Stdin, Stdout, Stderr *os.File
+	Logger                *slog.Logger
+}
+
+// Run launches one game in the sandbox and returns the exit status to pass
+// on. Errors before the target starts are returned with ExitSetup or
+// ExitUsage; the target never runs unsandboxed because of them.
+func Run(opts Options) (int, error) {
+	start := time.Now()
+	log := opts.Logger
+	if len(opts.Argv) == 0 {
+		return ExitUsage, errors.New("missing command: usage: winewarden run [flags] -- CMD [ARGS...]")
+	}
+
+	dirs, err := currentDirs()
+	if err != nil {
+		return ExitSetup, err
+	}
+	cfg, err := policy.Load(dirs.ConfigFile)
+	if err != nil {
+		return ExitSetup, err
+	}
+	if !cfg.WineWarden.Enabled {
+		return ExitSetup, fmt.Errorf("WineWarden is disabled in %s ([winewarden] enabled = false): set it to true, or run the game without winewarden", dirs.ConfigFile)
+	}
+	mode := cfg.Network.Mode
+	if opts.Network != "" {
+		mode = opts.Network
+	}
+	switch mode {
+	case "observe", "offline":
+	case "restrict":
+		if !opts.AllowDegraded {
+			return ExitSetup, errors.New("network mode restrict is not implemented in this version: use observe or offline, or --allow-degraded to run in observe mode")
+		}
+		mode = "observe"
+	default:
+		return ExitUsage, fmt.Errorf("invalid network mode %q: use observe, offline or restrict", mode)
+	}
+
+	cwd, err := os.Getwd()
+	if err != nil {
+		return ExitSetup, err
+	}
+	game, err := Identify(opts.Argv, cwd, opts.GameID, opts.GameDir)
+	if err != nil {
+		return ExitSetup, err
+	}
+	plan, err := prepare(dirs, cfg, game, os.Getenv("WINEPREFIX"))
+	if err != nil {
+		return ExitSetup, err
+	}
+	plan.view.NewNetwork = mode == "offline"
+
+	session := audit.NewSessionID(start)
+	alog, err := audit.Create(audit.StateDir(dirs.StateHome), session)
+	if err != nil {
+		return ExitSetup, fmt.Errorf("creating the session log: %w", err)
+	}
+	rec := &recorder{log: alog, logger: log.With("session", session)}
+	defer rec.close()
+	rec.start(opts.Argv, game, plan, mode, cfg)
+
+	spec := plan.spec(opts.Argv, cwd, opts.AllowDegraded)
+	stdio := sandbox.Stdio{Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr}
+
+	if needsPrefixInit(opts.Argv, plan.view.Prefix) {
+		if err := initPrefix(spec, stdio, opts.Stderr, rec); err != nil {
+			rec.exitEvent(ExitSetup, start, err)
+			return ExitSetup, err
+		}
+	}
+
+	watch, err := watchDecoys(plan.home, plan.decoys, rec.decoyOpened)
+	if err != nil {
+		return ExitSetup, err
+	}
+	signals := make(chan os.Signal, 4)
+	signal.Notify(signals, unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
+	defer signal.Stop(signals)
+
+	proc, err := sandbox.Start(spec, stdio)
+	if err != nil {
+		watch.Stop()
+		rec.denial("sandbox", err.Error())
+		rec.exitEvent(ExitSetup, start, err)
+		return ExitSetup, err
+	}
+	rec.layers(proc.Report.Layers)
+
+	waited := make(chan struct{})
+	var code int
+	var waitErr error
+	go func() {
+		code, waitErr = proc.Wait()
+		close(waited)
+	}()
+	for running := true; running; {
+		select {
+		case sig := <-signals:
+			rec.logger.Info("forwarding signal", "signal", sig.String())
+			proc.Signal(sig)
+		case <-waited:
+			running = false
+		}
+	}
+	opened := watch.Stop()
+	rec.decoySummary(opened)
+	rec.exitEvent(code, start, waitErr)
+	return code, nil
+}
+
+// xdgDirs are the per-user locations WineWarden uses.
+type xdgDirs struct {
+	Home       string
+	ConfigFile string
+	DataHome   string // $XDG_DATA_HOME/winewarden
+	StateHome  string // $XDG_STATE_HOME
+	RuntimeDir string
+}
+
+func currentDirs() (xdgDirs, error) {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return xdgDirs{}, fmt.Errorf("finding the home directory: %w", err)
+	}
+	home, err = filepath.EvalSymlinks(home)
+	if err != nil {
+		return xdgDirs{}, fmt.Errorf("home directory: %w", err)
+	}
+	pick := func(env, def string) string {
+		if v := os.Getenv(env); filepath.IsAbs(v) {
+			return filepath.Clean(v)
+		}
+		return filepath.Join(home, def)
+	}
+	return xdgDirs{
+		Home:       home,
+		ConfigFile: filepath.Join(pick("XDG_CONFIG_HOME", ".config"), "winewarden", "config.toml"),
+		DataHome:   filepath.Join(pick("XDG_DATA_HOME", ".local/share"), "winewarden"),
+		StateHome:  pick("XDG_STATE_HOME", ".local/state"),
+		RuntimeDir: filepath.Clean(os.Getenv("XDG_RUNTIME_DIR")),
+	}, nil
+}
+
+// isWineLoader reports whether argv starts a Wine loader that can create
+// a prefix with wineboot.
+func isWineLoader(argv0 string) bool {
+	base := filepath.Base(argv0)
+	return base == "wine" || base == "wine64"
+}
+
+func needsPrefixInit(argv []string, prefix string) bool {
+	if prefix == "" || !isWineLoader(argv[0]) {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(prefix, "system.reg"))
+	return errors.Is(err, os.ErrNotExist)
+}
+
+// initPrefix creates the Wine prefix inside the sandbox (wineboot runs no
+// less confined than the game) before the game starts, with a progress line
+// on a terminal and silence otherwise.
+func initPrefix(spec *sandbox.Spec, stdio sandbox.Stdio, stderr *os.File, rec *recorder) error {
+	boot := *spec
+	boot.Argv = []string{spec.Argv[0], "wineboot", "--init"}
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer devnull.Close()
+	stop := showProgress(stderr, "Creating the Wine prefix (first run only)")
+	proc, err := sandbox.Start(&boot, sandbox.Stdio{Stdin: devnull, Stdout: devnull, Stderr: devnull})
+	if err != nil {
+		stop(false)
+		return fmt.Errorf("creating the Wine prefix: %w", err)
+	}
+	code, err := proc.Wait()
+	ok := err == nil && code == 0
+	stop(ok)
+	if !ok {
+		return fmt.Errorf("creating the Wine prefix: wineboot exited with status %d (%v)", code, err)
+	}
+	rec.logger.Info("created Wine prefix", "path", envValue(spec.Env, "WINEPREFIX"))
+	return nil
+}
+
+func envValue(env []string, name string) string {
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, name+"="); ok {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,155 @@
+package wrapper
+
+import (
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/winewarden/winewarden/sandbox"
+)
+
+// SystemRoot is a top-level host directory shared read-only with every
+// sandbox, or a symlink that is recreated inside (merged /usr: /bin → usr/bin).
+type SystemRoot struct {
+	Path       string
+	LinkTarget string // set when the host path is a symlink
+	Exec       bool   // programs may run from it
+}
+
+// View is everything the mount view needs to know, gathered on the host.
+type View struct {
+	Roots []SystemRoot
+
+	Home        string // path of the user's home inside (the real home's path)
+	VirtualHome string // host directory shown at Home
+	Prefix      string // host directory of the Wine prefix, shown at the same path
+	InstallDir  string // host directory of the game, shown at the same path
+	InstallRW   bool   // the policy lets the game write its install dir
+
+	// Masks are host paths inside Prefix or InstallDir that must stay
+	// unreachable (sacred zones); MaskFiles lists those that are files.
+	Masks     []string
+	MaskFiles map[string]bool
+
+	RuntimeDir string   // XDG_RUNTIME_DIR, recreated empty apart from Sockets
+	Sockets    []string // host sockets shown at the same path (X11, Wayland, audio)
+	ReadFiles  []string // host files shown read-only at the same path (XAUTHORITY, resolv.conf)
+	Devices    []string // host device nodes or device directories
+
+	NewNetwork bool
+}
+
+// baseDevices are the character devices every program expects.
+var baseDevices = []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"}
+
+// Mounts returns the mount steps in a safe order: fixed system mounts first,
+// then the user's binds sorted so that a parent is always mounted before
+// anything placed inside it.
+func (v View) Mounts() []sandbox.Mount {
+	var m []sandbox.Mount
+	for _, r := range v.Roots {
+		if r.LinkTarget != "" {
+			m = append(m, sandbox.Mount{Kind: sandbox.MountSymlink, Source: r.LinkTarget, Target: r.Path})
+		} else {
+			m = append(m, sandbox.Mount{Kind: sandbox.MountBind, Source: r.Path, Target: r.Path, ReadOnly: true})
+		}
+	}
+	m = append(m,
+		sandbox.Mount{Kind: sandbox.MountProc, Target: "/proc"},
+		sandbox.Mount{Kind: sandbox.MountBind, Source: "/sys", Target: "/sys", ReadOnly: true, Optional: true},
+		sandbox.Mount{Kind: sandbox.MountTmpfs, Target: "/dev", Mode: 0o755, NoExec: true},
+	)
+	for _, d := range baseDevices {
+		m = append(m, sandbox.Mount{Kind: sandbox.MountBind, Source: d, Target: d, File: true, Device: true, Optional: true})
+	}
+	for _, l := range [][2]string{{"/proc/self/fd", "/dev/fd"}, {"/proc/self/fd/0", "/dev/stdin"}, {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"}} {
+		m = append(m, sandbox.Mount{Kind: sandbox.MountSymlink, Source: l[0], Target: l[1]})
+	}
+	m = append(m,
+		sandbox.Mount{Kind: sandbox.MountTmpfs, Target: "/dev/shm", Mode: 0o1777, NoExec: true},
+		sandbox.Mount{Kind: sandbox.MountTmpfs, Target: "/tmp", Mode: 0o1777, NoExec: true},
+		sandbox.Mount{Kind: sandbox.MountTmpfs, Target: "/run", Mode: 0o755, NoExec: true},
+	)
+	if v.RuntimeDir != "" {
+		m = append(m, sandbox.Mount{Kind: sandbox.MountTmpfs, Target: v.RuntimeDir, Mode: 0o700, NoExec: true})
+	}
+
+	var user []sandbox.Mount
+	for _, d := range v.Devices {
+		user = append(user, sandbox.Mount{Kind: sandbox.MountBind, Source: d, Target: d, Device: true, File: !isDeviceDir(d), Optional: true})
+	}
+	user = append(user, sandbox.Mount{Kind: sandbox.MountBind, Source: v.VirtualHome, Target: v.Home})
+	if v.Prefix != "" {
+		user = append(user, sandbox.Mount{Kind: sandbox.MountBind, Source: v.Prefix, Target: v.Prefix})
+	}
+	if v.InstallDir != "" {
+		user = append(user, sandbox.Mount{Kind: sandbox.MountBind, Source: v.InstallDir, Target: v.InstallDir, ReadOnly: !v.InstallRW})
+	}
+	for _, s := range v.Sockets {
+		user = append(user, sandbox.Mount{Kind: sandbox.MountBind, Source: s, Target: s, File: true, Optional: true})
+	}
+	for _, f := range v.ReadFiles {
+		user = append(user, sandbox.Mount{Kind: sandbox.MountBind, Source: f, Target: f, File: true, ReadOnly: true, Optional: true})
+	}
+	for _, p := range v.Masks {
+		if v.MaskFiles[p] {
+			// A nodev bind of /dev/null: opening it fails.
+			user = append(user, sandbox.Mount{Kind: sandbox.MountBind, Source: "/dev/null", Target: p, File: true, ReadOnly: true})
+		} else {
+			user = append(user, sandbox.Mount{Kind: sandbox.MountTmpfs, Target: p, Mode: 0o500, ReadOnly: true, NoExec: true})
+		}
+	}
+	sort.SliceStable(user, func(i, j int) bool { return depth(user[i].Target) < depth(user[j].Target) })
+	return append(m, user...)
+}
+
+// Rules returns the Landlock rules for the view. Execute is granted only on
+// read-only system roots and a read-only install dir.
+func (v View) Rules() []sandbox.AccessRule {
+	r := []sandbox.AccessRule{{Path: "/", Access: sandbox.AccessList}}
+	for _, root := range v.Roots {
+		if root.LinkTarget != "" {
+			continue
+		}
+		access := sandbox.AccessRead
+		if root.Exec {
+			access = sandbox.AccessExec
+		}
+		r = append(r, sandbox.AccessRule{Path: root.Path, Access: access})
+	}
+	r = append(r,
+		sandbox.AccessRule{Path: "/sys", Access: sandbox.AccessRead, Optional: true},
+		// wineserver reads and writes its clients' memory through
+		// /proc/<pid>/mem; the pid namespace limits it to the sandbox.
+		sandbox.AccessRule{Path: "/proc", Access: sandbox.AccessWrite},
+		sandbox.AccessRule{Path: "/dev", Access: sandbox.AccessDevice},
+		sandbox.AccessRule{Path: "/dev/shm", Access: sandbox.AccessWrite},
+		sandbox.AccessRule{Path: "/tmp", Access: sandbox.AccessWrite},
+		sandbox.AccessRule{Path: "/run", Access: sandbox.AccessRead},
+		sandbox.AccessRule{Path: v.Home, Access: sandbox.AccessWrite},
+	)
+	if v.RuntimeDir != "" {
+		r = append(r, sandbox.AccessRule{Path: v.RuntimeDir, Access: sandbox.AccessWrite})
+	}
+	if v.Prefix != "" {
+		r = append(r, sandbox.AccessRule{Path: v.Prefix, Access: sandbox.AccessWrite})
+	}
+	if v.InstallDir != "" {
+		access := sandbox.AccessExec
+		if v.InstallRW {
+			access = sandbox.AccessWrite
+		}
+		r = append(r, sandbox.AccessRule{Path: v.InstallDir, Access: access})
+	}
+	for _, f := range v.ReadFiles {
+		r = append(r, sandbox.AccessRule{Path: f, Access: sandbox.AccessRead, Optional: true})
+	}
+	return r
+}
+
+func isDeviceDir(p string) bool {
+	base := filepath.Base(p)
+	return base == "dri" || base == "snd"
+}
+
+func depth(p string) int { return strings.Count(filepath.Clean(p), "/") }
