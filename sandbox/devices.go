@@ -21,7 +21,7 @@ const (
 // that is not also a keyboard. keyBits is the device's KEY capability
 // bitmap as sysfs prints it (capabilities/key: hex words, most significant
 // first, separated by spaces). Keyboard event nodes must stay out of the
-// sandbox, because any reader of them sees every keystroke on the machine.
+// sandbox, because any reader of them receives every keystroke on the machine.
 func IsGameController(keyBits string) bool {
 	bits := parseCapabilityBitmap(keyBits)
 	controller := false

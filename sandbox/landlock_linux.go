@@ -56,7 +56,7 @@ func LandlockABI() int {
 
 // applyLandlock restricts every thread of the calling process to the rules.
 // With minABI above what the kernel offers it fails, unless degraded is set,
-// in which case it applies what the kernel supports and says so.
+// in which case it applies what the kernel supports and records that in the Layer.
 func applyLandlock(rules []AccessRule, minABI int, degraded bool) (Layer, error) {
 	abi := LandlockABI()
 	layer := Layer{Name: "landlock"}

@@ -86,8 +86,8 @@ type Spec struct {
 	// MinLandlockABI is the lowest Landlock ABI that gives every
 	// restriction this Spec relies on.
 	MinLandlockABI int `json:"min_landlock_abi"`
-	// AllowDegraded starts the target even when a layer is missing; the
-	// init report then says exactly which layers were in force.
+	// AllowDegraded starts the target even when a layer is missing. The
+	// init report then lists exactly which layers were in force.
 	AllowDegraded bool `json:"allow_degraded,omitempty"`
 	// NewNetwork gives the sandbox its own network namespace with only
 	// a loopback interface.
@@ -135,8 +135,8 @@ func (s *Spec) Validate() error {
 
 func (s *Spec) encode() ([]byte, error) { return json.Marshal(s) }
 
-// Report is what the init stage tells the wrapper once the sandbox is in
-// place and the target is about to start, or why it could not be.
+// Report is the init stage's message to the wrapper: the layers in force
+// once the target is about to start, or why the sandbox could not be built.
 type Report struct {
 	Error     string  `json:"error,omitempty"`
 	Layers    []Layer `json:"layers,omitempty"`

@@ -1,7 +1,8 @@
-// Package wrapper runs one launch of a game: it identifies the game, loads
-// the policy, prepares the prefix and the per-game virtual home, describes
-// the sandbox as a sandbox.Spec, starts it, watches the decoys, writes the
-// session log and passes the target's exit status through.
+// Package wrapper runs one launch of a game. It identifies the game, loads
+// the policy, prepares the prefix and the per-game virtual home, and
+// describes the sandbox as a sandbox.Spec. It then starts the sandbox,
+// watches the decoys, writes the session log and passes the target's exit
+// status through.
 //
 // Everything the sandbox could have changed since the last run (the virtual
 // home, the prefix) is opened on the host side without following symlinks,

@@ -17,7 +17,7 @@ import (
 	"github.com/winewarden/winewarden/sandbox"
 )
 
-// ConfigPath is where the config file lives for the current user.
+// ConfigPath returns the config file path of the current user.
 func ConfigPath() (string, error) {
 	dirs, err := currentDirs()
 	if err != nil {

@@ -21,7 +21,7 @@ var homeDirs = []string{"Desktop", "Documents", "Downloads", "Music", "Pictures"
 // virtual home instead of following it.
 type Neutralized struct {
 	Path    string // path below the home that was a symlink
-	LinkTo  string // where it pointed
+	LinkTo  string // link target
 	MovedTo string // host path of the quarantined link
 }
 
@@ -95,8 +95,8 @@ func (t *tree) openDir(parent int, name, walked string) (int, error) {
 }
 
 // quarantineEntry moves a symlink (or, where a directory is needed, a
-// non-directory) out of the home into the quarantine directory, which the
-// sandbox never sees. Nothing is deleted: the user can inspect it.
+// non-directory) out of the home into the quarantine directory, which is
+// outside every sandbox. Nothing is deleted: the user can inspect it.
 func (t *tree) quarantineEntry(parent int, name, walked string) (bool, error) {
 	var st unix.Stat_t
 	if err := unix.Fstatat(parent, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {

@@ -12,7 +12,7 @@ import (
 	"strings"
 )
 
-// Game is what the wrapper knows about the program it launches.
+// Game describes the program the wrapper launches.
 type Game struct {
 	// ID names the game's virtual home and default prefix.
 	ID string
@@ -52,9 +52,10 @@ func Identify(argv []string, cwd, gameID, gameDir string) (Game, error) {
 		switch {
 		case err == nil:
 			g.Exe = exe
-		case gameID != "" && !strings.ContainsAny(exeArg, `/\`):
-			// A bare name like notepad.exe that is not in the current
-			// directory runs from inside the prefix.
+		case gameID != "" && !strings.Contains(exeArg, "/"):
+			// With an explicit id, a bare name (notepad.exe) or a
+			// Windows path (C:\Games\x.exe) may name a program inside
+			// the prefix, which only Wine can resolve.
 		default:
 			return g, err
 		}

@@ -78,9 +78,12 @@ func (v View) Mounts() []sandbox.Mount {
 	for _, d := range v.Devices {
 		user = append(user, sandbox.Mount{Kind: sandbox.MountBind, Source: d, Target: d, Device: true, File: !isDeviceDir(d), Optional: true})
 	}
-	user = append(user, sandbox.Mount{Kind: sandbox.MountBind, Source: v.VirtualHome, Target: v.Home})
+	// noexec on the writable trees also stops mmap(PROT_EXEC) of a dropped
+	// .so, which Landlock's execute right does not cover. Wine maps PE
+	// files from noexec mounts without trouble (checked with Wine 8.0).
+	user = append(user, sandbox.Mount{Kind: sandbox.MountBind, Source: v.VirtualHome, Target: v.Home, NoExec: true})
 	if v.Prefix != "" {
-		user = append(user, sandbox.Mount{Kind: sandbox.MountBind, Source: v.Prefix, Target: v.Prefix})
+		user = append(user, sandbox.Mount{Kind: sandbox.MountBind, Source: v.Prefix, Target: v.Prefix, NoExec: true})
 	}
 	if v.InstallDir != "" {
 		user = append(user, sandbox.Mount{Kind: sandbox.MountBind, Source: v.InstallDir, Target: v.InstallDir, ReadOnly: !v.InstallRW})

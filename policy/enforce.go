@@ -1,0 +1,73 @@
+package policy
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// NotEnforced lists the settings that this version parses and validates but
+// does not act on yet, each as "key = value" with the value in TOML syntax,
+// sorted. The caller shows them so that a user does not mistake such a
+// setting for protection. network.mode is listed only when it is "restrict", because
+// "observe" and "offline" are enforced.
+func NotEnforced(c Config) []string {
+	settings := []string{
+		setting("winewarden.no_prompts_during_gameplay", c.WineWarden.NoPromptsDuringGameplay),
+		setting("winewarden.emergency_only", c.WineWarden.EmergencyOnly),
+		setting("trust.default_tier", c.Trust.DefaultTier),
+		setting("trust.auto_promote", c.Trust.AutoPromote),
+		setting("trust.promotion_after_runs", c.Trust.PromotionAfterRuns),
+		setting("process.allowed_patterns", c.Process.AllowedPatterns),
+		setting("process.blocked_patterns", c.Process.BlockedPatterns),
+		setting("process.max_child_processes", c.Process.MaxChildProcesses),
+		setting("process.allow_shell_execution", c.Process.AllowShellExecution),
+		setting("network.dns_awareness", c.Network.DNSAwareness),
+		setting("network.destination_monitoring", c.Network.DestinationMonitoring),
+	}
+	if c.Network.Mode == "restrict" {
+		settings = append(settings, setting("network.mode", c.Network.Mode))
+	}
+	slices.Sort(settings)
+	return settings
+}
+
+// setting formats key = value in TOML syntax for the types Config uses.
+func setting(key string, value any) string {
+	return key + " = " + tomlValue(value)
+}
+
+func tomlValue(value any) string {
+	switch v := value.(type) {
+	case string:
+		return tomlString(v)
+	case []string:
+		quoted := make([]string, len(v))
+		for i, s := range v {
+			quoted[i] = tomlString(s)
+		}
+		return "[" + strings.Join(quoted, ", ") + "]"
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+// tomlString quotes s as a TOML basic string. Unlike Go's %q it never
+// writes \x escapes, which TOML does not have.
+func tomlString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, "\\u%04X", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}

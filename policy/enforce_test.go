@@ -1,0 +1,88 @@
+package policy
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+func TestNotEnforcedDefault(t *testing.T) {
+	want := []string{
+		"network.destination_monitoring = true",
+		"network.dns_awareness = true",
+		"process.allow_shell_execution = false",
+		"process.allowed_patterns = []",
+		"process.blocked_patterns = []",
+		"process.max_child_processes = 50",
+		"trust.auto_promote = true",
+		"trust.default_tier = \"yellow\"",
+		"trust.promotion_after_runs = 5",
+		"winewarden.emergency_only = true",
+		"winewarden.no_prompts_during_gameplay = true",
+	}
+	if got := NotEnforced(Default()); !reflect.DeepEqual(got, want) {
+		t.Errorf("NotEnforced(Default()) =\n%q\nwant\n%q", got, want)
+	}
+}
+
+func TestNotEnforcedNetworkMode(t *testing.T) {
+	tests := []struct {
+		mode   string
+		listed bool
+	}{
+		{"observe", false},
+		{"offline", false},
+		{"restrict", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mode, func(t *testing.T) {
+			c := Default()
+			c.Network.Mode = tt.mode
+			got := NotEnforced(c)
+
+			listed := false
+			for _, s := range got {
+				if s == `network.mode = "restrict"` {
+					listed = true
+				}
+			}
+			if listed != tt.listed {
+				t.Errorf("network.mode = %q listed = %v, want %v (got %q)", tt.mode, listed, tt.listed, got)
+			}
+		})
+	}
+}
+
+func TestNotEnforcedFormatsValues(t *testing.T) {
+	c := Default()
+	c.Process.BlockedPatterns = []string{"cmd.exe", `a"b\c`, "tab\there"}
+	c.Trust.DefaultTier = "red"
+
+	got := NotEnforced(c)
+	wantIn := []string{
+		`process.blocked_patterns = ["cmd.exe", "a\"b\\c", "tab\u0009here"]`,
+		`trust.default_tier = "red"`,
+	}
+	for _, want := range wantIn {
+		found := false
+		for _, s := range got {
+			found = found || s == want
+		}
+		if !found {
+			t.Errorf("NotEnforced() = %q, want it to contain %q", got, want)
+		}
+	}
+}
+
+func TestNotEnforcedIsValidTOML(t *testing.T) {
+	c := Default()
+	c.Process.AllowedPatterns = []string{"a\x01b", "é", `\*`}
+	c.Network.Mode = "restrict"
+	for _, line := range NotEnforced(c) {
+		var doc map[string]any
+		if err := toml.Unmarshal([]byte(line), &doc); err != nil {
+			t.Errorf("line %q is not valid TOML: %v", line, err)
+		}
+	}
+}

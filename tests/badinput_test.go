@@ -1,0 +1,115 @@
+package tests
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/winewarden/winewarden/audit"
+)
+
+func TestMissingCommand(t *testing.T) {
+	e := needSandbox(t)
+	for _, args := range [][]string{{"run"}, {"run", "--"}} {
+		r := e.run(t, args)
+		if r.code != 2 || !strings.Contains(r.stderr, "missing command") {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and \"missing command\"", args, r.code, r.stderr)
+		}
+	}
+}
+
+func TestNonexistentExe(t *testing.T) {
+	e := needSandbox(t)
+	missing := filepath.Join(e.root, "nowhere", "game.exe")
+	r := e.run(t, []string{"run", "--", "wine", missing})
+	if r.code != 125 || !strings.Contains(r.stderr, missing) || !strings.Contains(r.stderr, "not found") {
+		t.Errorf("exit %d, stderr %q; want 125 naming the missing file", r.code, r.stderr)
+	}
+	if len(r.events) != 0 {
+		t.Errorf("a session was started for a missing .exe")
+	}
+}
+
+func TestInvalidConfigNamesLineAndKey(t *testing.T) {
+	e := needSandbox(t)
+	dir := filepath.Join(e.root, "badconfig")
+	cfg := filepath.Join(dir, "winewarden", "config.toml")
+	os.MkdirAll(filepath.Dir(cfg), 0o700)
+	cases := []struct {
+		content string
+		want    []string
+	}{
+		{"[process]\nmax_child_processes = 5\nmax_childs = 3\n", []string{"config.toml:3", "process.max_childs"}},
+		{"[winewarden]\nenabled = \"yes\"\n", []string{"config.toml:2", "winewarden.enabled"}},
+	}
+	for _, c := range cases {
+		os.WriteFile(cfg, []byte(c.content), 0o600)
+		r := e.run(t, []string{"run", "--", "wine", e.probeExe, "exit", "0"}, "XDG_CONFIG_HOME="+dir)
+		if r.code != 125 {
+			t.Errorf("config %q: exit %d, want 125", c.content, r.code)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(r.stderr, w) {
+				t.Errorf("config %q: error does not name %q:\n%s", c.content, w, r.stderr)
+			}
+		}
+	}
+
+	os.WriteFile(cfg, []byte("[network]\nmode = \"observe\"\n"), 0o600)
+	if err := os.Chmod(cfg, 0); err != nil {
+		t.Fatal(err)
+	}
+	r := e.run(t, []string{"run", "--", "wine", e.probeExe, "exit", "0"}, "XDG_CONFIG_HOME="+dir)
+	if r.code != 125 || !strings.Contains(r.stderr, cfg) {
+		t.Errorf("unreadable config: exit %d, stderr %q; want 125 naming the file", r.code, r.stderr)
+	}
+}
+
+func TestPrefixOfAnotherUser(t *testing.T) {
+	e := needSandbox(t)
+	r := e.run(t, []string{"run", "--", "wine", e.probeExe, "exit", "0"}, "WINEPREFIX=/usr/local")
+	if r.code != 125 || !strings.Contains(r.stderr, "belongs to uid 0") {
+		t.Errorf("exit %d, stderr %q; want 125 and an ownership error", r.code, r.stderr)
+	}
+	if len(r.events) != 0 {
+		t.Errorf("a session was started in another user's prefix")
+	}
+}
+
+// TestPlantedSymlinkNeutralized plants, in a game's virtual home, a link
+// from ~/.ssh to the real ~/.ssh, as a game could have done in an earlier
+// session. The wrapper must not follow it when it plants decoys, and the
+// game must not reach the real key through it.
+func TestPlantedSymlinkNeutralized(t *testing.T) {
+	e := needWine(t)
+	virtual := filepath.Join(e.home, ".local/share/winewarden/virtual/planted/home")
+	os.MkdirAll(virtual, 0o700)
+	realSSH := filepath.Join(e.home, ".ssh")
+	if err := os.Symlink(realSSH, filepath.Join(virtual, ".ssh")); err != nil {
+		t.Fatal(err)
+	}
+	before := readFile(t, filepath.Join(realSSH, "id_rsa"))
+
+	r := e.probe(t, []string{"--game-id", "planted", "--game-dir", e.gameDir}, "read", winPath(filepath.Join(e.home, ".ssh", "id_rsa")))
+	assertNoSecret(t, e, r)
+	if after := readFile(t, filepath.Join(realSSH, "id_rsa")); after != before {
+		t.Errorf("the real ~/.ssh/id_rsa changed: %q", after)
+	}
+	entries, _ := os.ReadDir(realSSH)
+	if len(entries) != 1 {
+		t.Errorf("files appeared in the real ~/.ssh: %v", entries)
+	}
+	found := false
+	for _, ev := range r.events {
+		if ev.Kind == audit.KindDenial && ev.Rule == "planted_symlink" && ev.Decision == audit.DecisionNeutralized {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no planted_symlink event in the session log")
+	}
+	if info, err := os.Lstat(filepath.Join(virtual, ".ssh")); err != nil || info.Mode()&os.ModeSymlink != 0 {
+		t.Errorf("virtual ~/.ssh is still a symlink (err=%v)", err)
+	}
+}

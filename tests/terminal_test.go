@@ -1,0 +1,193 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// openPTY allocates a pseudo-terminal pair.
+func openPTY(t *testing.T) (master, slave *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		skipf(t, "no pseudo-terminals: %v", err)
+	}
+	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatalf("unlocking pty: %v", err)
+	}
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatalf("pty number: %v", err)
+	}
+	s, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatalf("opening pty slave: %v", err)
+	}
+	return m, s
+}
+
+// TestTerminalInjectionDenied runs the Linux helper with a real terminal as
+// its standard streams and the wrapper's controlling terminal: TIOCSTI,
+// plain and with high bits set in the command, must fail and push nothing
+// into the terminal's input.
+func TestTerminalInjectionDenied(t *testing.T) {
+	e := needSandbox(t)
+	master, slave := openPTY(t)
+	defer master.Close()
+	defer slave.Close()
+	slaveFD := int(slave.Fd())
+	raw, err := unix.IoctlGetTermios(slaveFD, unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.Lflag &^= unix.ICANON | unix.ECHO
+	if err := unix.IoctlSetTermios(slaveFD, unix.TCSETS, raw); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "run", "--game-id", "helper", "--game-dir", e.gameDir, "--", e.helper, "tiocsti")
+	cmd.Env = e.environ()
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+
+	var out safeBuffer
+	readDone := make(chan struct{})
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := master.Read(buf)
+			out.Write(buf[:n])
+			if err != nil {
+				close(readDone)
+				return
+			}
+		}
+	}()
+	err = cmd.Wait()
+	code := cmd.ProcessState.ExitCode()
+	time.Sleep(300 * time.Millisecond)
+
+	// Anything TIOCSTI pushed would now wait in the terminal's input
+	// queue; raw mode makes every queued byte count, line or not.
+	queued, qerr := unix.IoctlGetInt(slaveFD, unix.TIOCINQ)
+	slave.Close()
+	select {
+	case <-readDone:
+	case <-time.After(5 * time.Second):
+	}
+	master.Close()
+	t.Logf("helper output:\n%s", out.String())
+
+	if qerr != nil {
+		t.Errorf("reading the terminal's input queue: %v", qerr)
+	}
+	if queued != 0 {
+		t.Errorf("the terminal's input queue holds %d bytes pushed from inside the sandbox", queued)
+	}
+	for _, attempt := range []string{"plain", "highbits"} {
+		if !strings.Contains(out.String(), "FAIL tiocsti "+attempt) {
+			t.Errorf("TIOCSTI %s was not refused", attempt)
+		}
+	}
+	if err != nil || code != 0 {
+		t.Errorf("helper exit %d (%v): want 0, meaning every TIOCSTI attempt failed", code, err)
+	}
+}
+
+// TestSIGINTStopsWholeTree interrupts a PE that started a child process and
+// checks that the wrapper exits and nothing of the sandbox is left.
+func TestSIGINTStopsWholeTree(t *testing.T) {
+	e := needWine(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "run", "--", "wine", e.probeExe, "sleep", "600000")
+	cmd.Env = e.environ()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(30*time.Second, func() bool { return len(hostProcesses("sleep-child")) > 0 }) {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("the probe's child process never started\n%s", stderr.String())
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("the wrapper did not exit within 30 s of SIGINT")
+	}
+	// The status is the target's own reaction to the signal (Wine turns
+	// SIGINT into a console Ctrl-C event), so only its presence counts.
+	if code := cmd.ProcessState.ExitCode(); code < 0 {
+		t.Errorf("the wrapper did not exit normally after SIGINT: %v", cmd.ProcessState)
+	}
+	if left := hostProcesses("probe.exe"); len(left) > 0 {
+		t.Errorf("processes left after SIGINT: %v", left)
+	}
+}
+
+func waitFor(limit time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return true
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return false
+}
+
+// hostProcesses lists pids whose command line contains needle.
+func hostProcesses(needle string) []int {
+	var pids []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err == nil && bytes.Contains(cmdline, []byte(needle)) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// safeBuffer is a bytes.Buffer for one writer goroutine and one reader.
+type safeBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *safeBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *safeBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
