@@ -92,3 +92,31 @@ func TestExitCodePassesThrough(t *testing.T) {
 		t.Errorf("Linux helper exit status %d, want 7", r.code)
 	}
 }
+
+// TestOfflineModeBlocksNetwork runs the TCP probe with --network offline
+// against a host loopback server, which lives in another network namespace.
+func TestOfflineModeBlocksNetwork(t *testing.T) {
+	e := needWine(t)
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan struct{}, 1)
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			accepted <- struct{}{}
+			c.Close()
+		}
+	}()
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	r := e.probe(t, []string{"--network", "offline"}, "tcp", "127.0.0.1", port, "ping!")
+	if r.code == 0 {
+		t.Errorf("TCP from an offline sandbox succeeded:\n%s", r.stdout)
+	}
+	select {
+	case <-accepted:
+		t.Errorf("the host's loopback server accepted a connection from an offline sandbox")
+	default:
+	}
+}

@@ -191,3 +191,27 @@ func (b *safeBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestWrapperDeathKillsSandbox kills the wrapper with SIGKILL, which it
+// cannot handle, and checks that nothing of the sandbox lives on.
+func TestWrapperDeathKillsSandbox(t *testing.T) {
+	e := needSandbox(t)
+	// argv of the sleeps themselves, NUL-separated as in /proc/<pid>/cmdline,
+	// so the wrapper's own command line never matches.
+	first, second := "sleep\x00"+"13217\x00", "sleep\x00"+"23217\x00"
+	cmd := exec.Command(binary, "run", "--game-id", "orphans", "--game-dir", e.gameDir, "--", "/bin/sh", "-c", "sleep 13217 & sleep 23217")
+	cmd.Env = e.environ()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(20*time.Second, func() bool { return len(hostProcesses(first)) > 0 && len(hostProcesses(second)) > 0 }) {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("the sandboxed sleeps never started")
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if !waitFor(5*time.Second, func() bool { return len(hostProcesses(first))+len(hostProcesses(second)) == 0 }) {
+		t.Errorf("sandboxed processes outlived the wrapper: %v %v", hostProcesses(first), hostProcesses(second))
+	}
+}

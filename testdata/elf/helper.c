@@ -52,6 +52,7 @@ static const char usage_text[] =
     "  exit <n>               exit with code n\n"
     "  getppid-loop <n>       call getppid n times\n"
     "  marker <path>          write \"ran\" to path\n"
+    "  syscalls               try calls a seccomp filter denies, via the x86_64 and i386 ABIs\n"
     "tiocsti and tioclinux exit with 0 if every attempt failed and 1 if any succeeded.\n";
 
 static void emit(const char *format, ...)
@@ -224,6 +225,57 @@ static int cmd_getppid_loop(unsigned long long count)
     return EXIT_OK;
 }
 
+/* Issues a 32-bit syscall through int 0x80, which the kernel handles with the i386 ABI. */
+static long syscall_i386(long nr, long a, long b, long c)
+{
+    long result;
+    __asm__ volatile("int $0x80"
+                     : "=a"(result)
+                     : "a"(nr), "b"(a), "c"(b), "d"(c)
+                     : "memory", "r8", "r9", "r10", "r11");
+    return result;
+}
+
+static void report_syscall(const char *name, const char *abi, long result)
+{
+    if (result < 0)
+        emit("RESULT %s %s errno=%ld\n", name, abi, -result);
+    else
+        emit("RESULT %s %s ok\n", name, abi);
+}
+
+static long raw64(long nr, long a, long b, long c)
+{
+    long result = syscall(nr, a, b, c);
+    return result < 0 ? -errno : result;
+}
+
+/*
+ * Tries syscalls whose answer tells a seccomp denial apart from the kernel's own answer (for
+ * example clone3(NULL) is EINVAL without a filter and ENOSYS with one), through both the
+ * x86_64 ABI and the i386 ABI (int 0x80). Prints one RESULT line per call and exits 0.
+ */
+static int cmd_syscalls(void)
+{
+    report_syscall("clone3", "x86_64", raw64(SYS_clone3, 0, 0, 0));
+    report_syscall("keyctl", "x86_64", raw64(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3, 0));
+    report_syscall("io_uring_setup", "x86_64", raw64(SYS_io_uring_setup, 1, 0, 0));
+    report_syscall("perf_event_open", "x86_64", raw64(SYS_perf_event_open, 0, 0, 0));
+    report_syscall("open_tree", "x86_64", raw64(SYS_open_tree, AT_FDCWD, (long)"/", 0));
+    report_syscall("personality_query", "x86_64", raw64(SYS_personality, 0xffffffffL, 0, 0));
+    long old = raw64(SYS_personality, 0x0040000 /* ADDR_NO_RANDOMIZE */, 0, 0);
+    report_syscall("personality_no_aslr", "x86_64", old);
+    if (old >= 0)
+        raw64(SYS_personality, old, 0, 0);
+
+    /* i386 numbers from arch/x86/entry/syscalls/syscall_32.tbl. */
+    report_syscall("getpid", "i386", syscall_i386(20, 0, 0, 0));
+    report_syscall("clone3", "i386", syscall_i386(435, 0, 0, 0));
+    report_syscall("keyctl", "i386", syscall_i386(288, 0, -3, 0));
+    report_syscall("io_uring_setup", "i386", syscall_i386(425, 1, 0, 0));
+    return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -259,6 +311,8 @@ int main(int argc, char **argv)
         return (int)number;
     if (strcmp(command, "getppid-loop") == 0 && count == 1 && parse_number(args[0], ~0ULL, &number))
         return cmd_getppid_loop(number);
+    if (strcmp(command, "syscalls") == 0 && count == 0)
+        return cmd_syscalls();
     if (strcmp(command, "marker") == 0 && count == 1)
         return write_text(command, args[0], O_TRUNC, "ran");
     return usage();
