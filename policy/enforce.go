@@ -28,6 +28,13 @@ func NotEnforced(c Config) []string {
 	if c.Network.Mode == "restrict" {
 		settings = append(settings, setting("network.mode", c.Network.Mode))
 	}
+	// The sandbox hides every sacred zone, so "redirect" and "read-only"
+	// act like "deny": stricter than asked, but not what was asked.
+	for _, z := range c.SacredZones {
+		if z.Action != "deny" {
+			settings = append(settings, fmt.Sprintf("sacred_zones.action = %s for %s (hidden, as with \"deny\")", tomlString(z.Action), z.Path))
+		}
+	}
 	slices.Sort(settings)
 	return settings
 }

@@ -12,22 +12,25 @@ import (
 	"kernel.org/pub/linux/libs/security/libcap/psx"
 )
 
-// dropCapabilities clears the ambient, bounding, inheritable, permitted and
-// effective capability sets on every thread of the init stage. Capabilities
-// are per thread, and the target is forked from one of them, so a single
-// thread is not enough.
+// dropCapabilities clears the ambient, inheritable, permitted and effective
+// capability sets on every thread of the init stage, and empties the
+// bounding set of the calling thread. Capabilities are per thread: the
+// target is forked from the calling thread (RunInit locks it), so it
+// inherits the empty bounding set, and the other threads keep no
+// capability they could use. Each all-threads call signals every thread,
+// so the per-capability bounding drops stay on this thread.
 func dropCapabilities() error {
-	if err := ll.AllThreadsPrctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
-		return fmt.Errorf("clearing ambient capabilities: %w", err)
-	}
 	for c := 0; c <= 63; c++ {
-		err := ll.AllThreadsPrctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0)
+		err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0)
 		if errors.Is(err, unix.EINVAL) {
 			break // past the last capability this kernel knows
 		}
 		if err != nil {
 			return fmt.Errorf("dropping capability %d from the bounding set: %w", c, err)
 		}
+	}
+	if err := ll.AllThreadsPrctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
+		return fmt.Errorf("clearing ambient capabilities: %w", err)
 	}
 
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}

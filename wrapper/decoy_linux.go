@@ -143,8 +143,24 @@ func (w *decoyWatch) parse(buf []byte) {
 // it made is queued by now) and closes the watch. It returns how often each
 // decoy was opened.
 func (w *decoyWatch) Stop() map[string]int {
-	w.file.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	// An expired deadline ends the reader goroutine at once; the queue is
+	// then drained here with non-blocking reads, so nothing is lost and
+	// nothing waits.
+	w.file.SetReadDeadline(time.Now())
 	<-w.done
+	w.file.SetReadDeadline(time.Time{})
+	if raw, err := w.file.SyscallConn(); err == nil {
+		buf := make([]byte, 64*1024)
+		raw.Read(func(fd uintptr) bool {
+			for {
+				n, err := unix.Read(int(fd), buf)
+				if n <= 0 || err != nil {
+					return true
+				}
+				w.parse(buf[:n])
+			}
+		})
+	}
 	w.file.Close()
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -3,6 +3,7 @@
 package wrapper
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -139,6 +140,8 @@ func (t *tree) writeFile(rel string, content []byte) error {
 		if _, err := t.quarantineEntry(dir, name, rel); err != nil {
 			return err
 		}
+	} else if err == nil && st.Size == int64(len(content)) && t.sameContent(dir, name, content) {
+		return nil
 	}
 	how := unix.OpenHow{Flags: unix.O_WRONLY | unix.O_CREAT | unix.O_TRUNC | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_CLOEXEC, Mode: 0o600, Resolve: beneath}
 	fd, err := unix.Openat2(dir, name, &how)
@@ -151,6 +154,20 @@ func (t *tree) writeFile(rel string, content []byte) error {
 		return fmt.Errorf("writing %s in the virtual home: %w", rel, err)
 	}
 	return nil
+}
+
+// sameContent reports whether the regular file name below dir holds exactly
+// content, so an unchanged decoy is not rewritten on every launch.
+func (t *tree) sameContent(dir int, name string, content []byte) bool {
+	how := unix.OpenHow{Flags: unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_CLOEXEC, Resolve: beneath}
+	fd, err := unix.Openat2(dir, name, &how)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	buf := make([]byte, len(content)+1)
+	n, err := unix.Read(fd, buf)
+	return err == nil && n == len(content) && bytes.Equal(buf[:n], content)
 }
 
 // dirFD returns an O_PATH descriptor of rel, creating it when missing.

@@ -208,7 +208,12 @@ func shellFolderTargets(prefix, home string) []string {
 
 // spec turns the plan into the sandbox description.
 func (p *plan) spec(argv []string, cwd string, degraded bool) *sandbox.Spec {
+	// The caller's directory when the sandbox shows it, else the game's
+	// own directory (many games load files relative to it), else home.
 	dir := p.view.Home
+	if p.view.InstallDir != "" {
+		dir = p.view.InstallDir
+	}
 	for _, visible := range []string{p.view.InstallDir, p.view.Prefix} {
 		if visible != "" && policy.Within(cwd, visible) {
 			dir = cwd

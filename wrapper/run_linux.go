@@ -98,7 +98,7 @@ func Run(opts Options) (int, error) {
 	defer rec.close()
 	rec.start(opts.Argv, game, plan, mode, cfg)
 
-	spec := plan.spec(opts.Argv, cwd, opts.AllowDegraded)
+	spec := plan.spec(absoluteExe(opts.Argv, game), cwd, opts.AllowDegraded)
 	stdio := sandbox.Stdio{Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr}
 
 	if needsPrefixInit(opts.Argv, plan.view.Prefix) {
@@ -229,4 +229,20 @@ func envValue(env []string, name string) string {
 		}
 	}
 	return ""
+}
+
+// absoluteExe replaces the main .exe argument with its absolute path, so a
+// path relative to a directory the sandbox does not show still works.
+func absoluteExe(argv []string, game Game) []string {
+	if game.Exe == "" {
+		return argv
+	}
+	out := append([]string{}, argv...)
+	for i, a := range out {
+		if strings.HasSuffix(strings.ToLower(a), ".exe") {
+			out[i] = game.Exe
+			break
+		}
+	}
+	return out
 }

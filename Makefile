@@ -1,0 +1,63 @@
+# Builds, tests, benchmarks and installs WineWarden.
+#
+#   make deps      check for the build and test tools, install missing ones with apt-get
+#   make build     build bin/winewarden
+#   make test      build, then run every test; WINEWARDEN_TEST_STRICT=1 turns skips into failures
+#   make demo      deps, build, then run scripts/demo.sh against a throwaway home
+#   make bench     build, then measure against bare runs, bubblewrap and firejail into docs/benchmarks.md
+#   make install   install bin/winewarden into $(PREFIX)/bin (PREFIX defaults to ~/.local)
+#   make clean     remove bin/ and build/
+
+# The official Go tarball unpacks to /usr/local/go, which is often not on PATH
+# for other users or in non-login shells.
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+# Tests and tools that run `go` themselves find the same toolchain.
+ifneq ($(filter /%,$(GO)),)
+export PATH := $(patsubst %/,%,$(dir $(GO))):$(PATH)
+endif
+PREFIX ?= $(HOME)/.local
+BIN := bin/winewarden
+
+# The integration tests run real Wine and build PE programs, so the default
+# 10-minute limit of go test is too short on a slow machine.
+TESTFLAGS ?= -timeout 20m
+
+# Passed through to go test: with 1, a test that has to skip fails instead.
+export WINEWARDEN_TEST_STRICT
+
+.PHONY: all build deps demo test bench install clean check-cgo
+
+all: build
+
+# The sandbox package links libseccomp through cgo, and cgo finds it with
+# pkg-config. Checking first turns a long compiler error into one line.
+check-cgo:
+	@command -v pkg-config >/dev/null && pkg-config --exists libseccomp || \
+		{ echo "build: libseccomp not found through pkg-config: run 'make deps' (Debian packages libseccomp-dev and pkg-config)" >&2; exit 1; }
+	@test -x "$(GO)" || command -v "$(GO)" >/dev/null || \
+		{ echo "build: Go not found (tried PATH and /usr/local/go/bin): run 'make deps' for how to install it" >&2; exit 1; }
+
+build: check-cgo
+	CGO_ENABLED=1 $(GO) build -o $(BIN) ./cmd/winewarden
+
+deps:
+	scripts/install-deps.sh
+
+# The steps run one after another even under make -j, because the build needs
+# what deps installs.
+demo:
+	scripts/install-deps.sh
+	$(MAKE) build
+	scripts/demo.sh
+
+test: build
+	CGO_ENABLED=1 $(GO) test $(TESTFLAGS) ./...
+
+bench: build
+	$(GO) run ./tests/bench -bin $(BIN) -out docs/benchmarks.md
+
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/winewarden
+
+clean:
+	rm -rf bin build
