@@ -60,11 +60,11 @@ func LandlockABI() int {
 func applyLandlock(rules []AccessRule, minABI int, degraded bool) (Layer, error) {
 	abi := LandlockABI()
 	layer := Layer{Name: "landlock"}
-	if abi < minABI && !degraded {
-		return layer, fmt.Errorf("landlock: kernel ABI %d, the sandbox needs %d (filesystem rules, signal and abstract-socket scoping): "+
-			"boot a kernel with lsm=landlock (Linux 6.12 or newer for ABI 6), or run with --allow-degraded", abi, minABI)
+	mode, err := landlockMode(abi, minABI, degraded)
+	if err != nil {
+		return layer, err
 	}
-	if abi == 0 {
+	if mode == landlockOff {
 		layer.Detail = "not available: the kernel has no Landlock (running degraded)"
 		return layer, nil
 	}
@@ -73,9 +73,9 @@ func applyLandlock(rules []AccessRule, minABI int, degraded bool) (Layer, error)
 		HandledAccessFS: fsHandled,
 		Scoped:          ll.ScopeAbstractUnixSocket | ll.ScopeSignal,
 	}
-	// Exact ABI: the kernel enforces everything asked or the call fails.
-	// Degraded: best effort drops what this kernel does not know.
-	if abi < 6 {
+	// Exact: the kernel enforces everything asked or the call fails.
+	// Best effort drops what an older kernel does not know.
+	if mode == landlockBestEffort {
 		cfg = cfg.BestEffort()
 	}
 
@@ -99,7 +99,7 @@ func applyLandlock(rules []AccessRule, minABI int, degraded bool) (Layer, error)
 	}
 	layer.InForce = true
 	layer.Detail = fmt.Sprintf("ABI %d", abi)
-	if abi < 6 {
+	if mode == landlockBestEffort {
 		layer.Detail += ": filesystem rules only, no signal or abstract-socket scoping"
 	}
 	return layer, nil

@@ -137,18 +137,7 @@ func TestWrittenProgramCannotRun(t *testing.T) {
 func TestDBusSessionBusUnreachable(t *testing.T) {
 	e := needSandbox(t)
 	bus := filepath.Join(e.runtime, "bus")
-	ln, err := net.Listen("unix", bus)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan struct{}, 1)
-	go func() {
-		if c, err := ln.Accept(); err == nil {
-			accepted <- struct{}{}
-			c.Close()
-		}
-	}()
+	_, accepted := listenAndWatch(t, "unix", bus)
 
 	r := e.helperRun(t, []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=" + bus}, "connect-unix", bus)
 	if !strings.Contains(r.stdout, "FAIL") || r.code == 0 {
@@ -173,4 +162,23 @@ func TestHostAbstractSocketUnreachable(t *testing.T) {
 	if !strings.Contains(r.stdout, "FAIL") || r.code == 0 {
 		t.Errorf("connecting to a host abstract socket succeeded:\n%s", r.stdout)
 	}
+}
+
+// listenAndWatch listens on address and reports on the returned channel
+// when something connects. The listener closes when the test ends.
+func listenAndWatch(t *testing.T, network, address string) (net.Listener, <-chan struct{}) {
+	t.Helper()
+	ln, err := net.Listen(network, address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	accepted := make(chan struct{}, 1)
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			accepted <- struct{}{}
+			c.Close()
+		}
+	}()
+	return ln, accepted
 }

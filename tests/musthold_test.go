@@ -97,18 +97,7 @@ func TestExitCodePassesThrough(t *testing.T) {
 // against a host loopback server, which lives in another network namespace.
 func TestOfflineModeBlocksNetwork(t *testing.T) {
 	e := needWine(t)
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan struct{}, 1)
-	go func() {
-		if c, err := ln.Accept(); err == nil {
-			accepted <- struct{}{}
-			c.Close()
-		}
-	}()
+	ln, accepted := listenAndWatch(t, "tcp4", "127.0.0.1:0")
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	r := e.probe(t, []string{"--network", "offline"}, "tcp", "127.0.0.1", port, "ping!")
 	if r.code == 0 {

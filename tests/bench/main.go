@@ -374,6 +374,12 @@ func (b *bench) loopBenchmark(runs, count int) string {
 		{label: "winewarden run", wrapper: true, env: env,
 			argv: b.sandboxed(append([]string{"--game-id", "bench", "--game-dir", b.game, "--"}, loop...)...)},
 		{label: "bare", env: env, argv: loop},
+		// References, not part of the goal: firejail with and without its
+		// default seccomp filter shows what any filter costs per call.
+		{label: "firejail --noprofile --seccomp", env: env,
+			argv: append([]string{"firejail", "--quiet", "--noprofile", "--seccomp"}, loop...)},
+		{label: "firejail --noprofile", env: env,
+			argv: append([]string{"firejail", "--quiet", "--noprofile"}, loop...)},
 	}
 	measure(variants, 1, runs)
 	b.keepRSS("getppid", variants[0])
@@ -382,7 +388,7 @@ func (b *bench) loopBenchmark(runs, count int) string {
 	startLabels := []string{"winewarden run", "bare"}
 	var loopOnly [2]time.Duration
 	known := true
-	for i, v := range variants {
+	for i, v := range variants[:2] {
 		cost, ok := b.startCost[startLabels[i]]
 		if v.failure != "" || !ok {
 			known = false
@@ -399,6 +405,8 @@ func (b *bench) loopBenchmark(runs, count int) string {
 			"benchmark): winewarden %s, bare %s, %.1f ns per getppid call in the sandbox and %.1f ns bare.\n",
 			ms(loopOnly[0]), ms(loopOnly[1]), float64(loopOnly[0].Nanoseconds())/float64(count),
 			float64(loopOnly[1].Nanoseconds())/float64(count))
+		table += "\nThe firejail rows are references: the difference between them is the cost of a " +
+			"seccomp filter on every system call on this machine, whatever the filter contains.\n"
 	}
 	return section("getppid system call loop",
 		"Goal: the loop time in the sandbox within 5% of the bare loop time.", goal,
