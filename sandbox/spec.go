@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 )
 
 // MountKind names one step of the mount view.
@@ -111,6 +112,12 @@ func (s *Spec) Validate() error {
 			if !filepath.IsAbs(m.Source) || filepath.Clean(m.Source) != m.Source {
 				return fmt.Errorf("sandbox spec: bind source %q must be a clean absolute path", m.Source)
 			}
+			// The sandbox's own /proc and /sys must stay its own; only
+			// device binds may go into /dev.
+			if inTree(m.Target, "/proc") || (inTree(m.Target, "/sys") && m.Target != "/sys") ||
+				(inTree(m.Target, "/dev") && !m.Device && m.Source != "/dev/null") {
+				return fmt.Errorf("sandbox spec: bind target %q would replace part of the sandbox's /proc, /sys or /dev", m.Target)
+			}
 		case MountSymlink:
 			if m.Source == "" {
 				return fmt.Errorf("sandbox spec: symlink %q has no destination", m.Target)
@@ -131,6 +138,10 @@ func (s *Spec) Validate() error {
 		}
 	}
 	return nil
+}
+
+func inTree(path, dir string) bool {
+	return path == dir || strings.HasPrefix(path, dir+"/")
 }
 
 func (s *Spec) encode() ([]byte, error) { return json.Marshal(s) }

@@ -113,3 +113,32 @@ func TestPlantedSymlinkNeutralized(t *testing.T) {
 		t.Errorf("virtual ~/.ssh is still a symlink (err=%v)", err)
 	}
 }
+
+// TestUnsafeDirectoriesRejected: an install dir or prefix whose bind mount
+// would show the real home, the host's /proc or the runtime dir (with the
+// D-Bus socket) stops the launch before anything runs.
+func TestUnsafeDirectoriesRejected(t *testing.T) {
+	e := needSandbox(t)
+	cases := []struct {
+		args []string
+		env  []string
+	}{
+		{args: []string{"--game-dir", "/proc"}},
+		{args: []string{"--game-dir", "/"}},
+		{args: []string{"--game-dir", e.home}},
+		{args: []string{"--game-dir", filepath.Join(e.home, ".ssh")}},
+		{args: []string{"--game-dir", e.runtime}},
+		{env: []string{"WINEPREFIX=" + e.runtime}},
+		{env: []string{"WINEPREFIX=" + e.home}},
+	}
+	for _, c := range cases {
+		argv := append(append([]string{"run", "--game-id", "unsafe"}, c.args...), "--", e.helper, "exit", "0")
+		r := e.run(t, argv, c.env...)
+		if r.code != 125 {
+			t.Errorf("%v %v: exit %d, want 125", c.args, c.env, r.code)
+		}
+		if len(r.events) != 0 {
+			t.Errorf("%v %v: a session was started", c.args, c.env)
+		}
+	}
+}

@@ -45,6 +45,9 @@ func prepare(dirs xdgDirs, cfg policy.Config, game Game, winePrefix string) (*pl
 	}
 	view := View{Roots: hostRoots(), Home: home, Prefix: prefix, MaskFiles: map[string]bool{}}
 
+	if err := checkExposedDir("Wine prefix", prefix, dirs.RuntimeDir); err != nil {
+		return nil, err
+	}
 	masks, err := policy.CheckBindSource(prefix, home, p.zones)
 	if err != nil {
 		return nil, fmt.Errorf("Wine prefix: %w", err)
@@ -58,13 +61,8 @@ func prepare(dirs xdgDirs, cfg policy.Config, game Game, winePrefix string) (*pl
 		if info, err := os.Stat(dir); err != nil || !info.IsDir() {
 			return nil, fmt.Errorf("game directory %s is not a directory", dir)
 		}
-		if dir == "/tmp" || policy.Within("/tmp", dir) {
-			return nil, fmt.Errorf("game directory %s would expose the host's /tmp: move the game into a folder of its own, or pass --game-dir", dir)
-		}
-		for _, r := range systemRootPaths {
-			if policy.Within(r, dir) {
-				return nil, fmt.Errorf("game directory %s contains the system directory %s: move the game into a folder of its own, or pass --game-dir", dir, r)
-			}
+		if err := checkExposedDir("game directory", dir, dirs.RuntimeDir); err != nil {
+			return nil, err
 		}
 		masks, err := policy.CheckBindSource(dir, home, p.zones)
 		if err != nil {

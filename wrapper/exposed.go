@@ -1,0 +1,41 @@
+package wrapper
+
+import (
+	"fmt"
+
+	"github.com/winewarden/winewarden/policy"
+)
+
+// kernelTrees are host trees the sandbox builds its own versions of. A
+// host directory inside one of them would replace the sandbox's version
+// (the host's /proc shows every host process) or reach host sockets.
+var kernelTrees = []string{"/proc", "/sys", "/dev", "/run/user"}
+
+// sharedTrees are trees the sandbox replaces or shows read-only; a
+// directory that contains one would expose all of it.
+var sharedTrees = append([]string{"/tmp", "/run", "/proc", "/sys", "/dev"}, systemRootPaths...)
+
+// checkExposedDir rejects a host directory (the game's install dir or the
+// Wine prefix) whose bind mount would undo part of the sandbox. The home and
+// the sacred zones are checked by policy.CheckBindSource.
+func checkExposedDir(kind, dir, runtimeDir string) error {
+	inside := kernelTrees
+	if runtimeDir != "" && runtimeDir != "." && runtimeDir != "/" {
+		inside = append(append([]string{}, kernelTrees...), runtimeDir)
+	}
+	for _, tree := range inside {
+		if policy.Within(dir, tree) {
+			return fmt.Errorf("%s %s lies inside %s, which the sandbox replaces with its own: move the game into a folder of its own", kind, dir, tree)
+		}
+	}
+	contained := sharedTrees
+	if runtimeDir != "" && runtimeDir != "." && runtimeDir != "/" {
+		contained = append(append([]string{}, sharedTrees...), runtimeDir)
+	}
+	for _, tree := range contained {
+		if policy.Within(tree, dir) {
+			return fmt.Errorf("%s %s contains %s, which the sandbox must not show: move the game into a folder of its own, or pass --game-dir", kind, dir, tree)
+		}
+	}
+	return nil
+}
