@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"runtime"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -113,8 +114,11 @@ func Start(spec *Spec, stdio Stdio) (*Process, error) {
 
 	_, werr := specW.Write(payload)
 	specW.Close()
-	data, rerr := io.ReadAll(reportR)
-	reportR.Close()
+	data, rerr := readReport(reportR, p)
+	if errors.Is(rerr, errReportTimeout) {
+		<-p.done
+		return nil, fmt.Errorf("%w: the init stage did not report within %v and was killed", ErrSetup, reportTimeout)
+	}
 	if werr != nil || rerr != nil || len(data) == 0 {
 		waitErr := <-p.done
 		return nil, fmt.Errorf("%w: the init stage exited before reporting (%v)", ErrSetup, waitErr)
@@ -129,6 +133,33 @@ func Start(spec *Spec, stdio Stdio) (*Process, error) {
 		return nil, fmt.Errorf("%w: %s", ErrSetup, p.Report.Error)
 	}
 	return p, nil
+}
+
+// reportTimeout bounds the sandbox setup; it takes milliseconds, so a longer
+// wait means the init stage hangs, and the launch must not hang with it.
+const reportTimeout = 30 * time.Second
+
+var errReportTimeout = errors.New("report timeout")
+
+func readReport(r *os.File, p *Process) ([]byte, error) {
+	type result struct {
+		data []byte
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		data, err := io.ReadAll(r)
+		done <- result{data, err}
+	}()
+	select {
+	case res := <-done:
+		r.Close()
+		return res.data, res.err
+	case <-time.After(reportTimeout):
+		p.Kill()
+		r.Close()
+		return nil, errReportTimeout
+	}
 }
 
 // Signal forwards a signal to the init stage, which passes it on to every
