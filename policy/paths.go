@@ -94,8 +94,6 @@ func (z Zone) Matches(path string) bool {
 // resolved, because the comparison is lexical. Every error wraps
 // ErrUnsafeSource.
 func CheckBindSource(src, home string, zones []Zone) (masked []Zone, err error) {
-	const nextStep = "move the game into its own folder or pass --game-dir"
-
 	if !filepath.IsAbs(src) {
 		return nil, fmt.Errorf("%w %q: the path is relative: pass an absolute path", ErrUnsafeSource, src)
 	}
@@ -106,12 +104,12 @@ func CheckBindSource(src, home string, zones []Zone) (masked []Zone, err error) 
 	src = filepath.Clean(src)
 
 	if src == "/" {
-		return nil, fmt.Errorf("%w %q: it is the filesystem root and would expose every host file: %s",
-			ErrUnsafeSource, src, nextStep)
+		return nil, fmt.Errorf("%w %q: it is the filesystem root and would expose every host file",
+			ErrUnsafeSource, src)
 	}
 	if Within(home, src) {
-		return nil, fmt.Errorf("%w %q: it contains your home directory %s, which must stay invisible: %s",
-			ErrUnsafeSource, src, filepath.Clean(home), nextStep)
+		return nil, fmt.Errorf("%w %q: it contains your home directory %s, which must stay invisible",
+			ErrUnsafeSource, src, filepath.Clean(home))
 	}
 
 	for _, z := range zones {
@@ -120,8 +118,8 @@ func CheckBindSource(src, home string, zones []Zone) (masked []Zone, err error) 
 				ErrUnsafeSource, src, z.Label, z.Path)
 		}
 		if z.Matches(src) {
-			return nil, fmt.Errorf("%w %q: it is inside the sacred zone %q (%s): %s",
-				ErrUnsafeSource, src, z.Label, z.Path, nextStep)
+			return nil, fmt.Errorf("%w %q: it is inside the sacred zone %q (%s)",
+				ErrUnsafeSource, src, z.Label, z.Path)
 		}
 		if zoneInside(z, src) {
 			masked = append(masked, z)

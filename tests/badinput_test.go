@@ -130,6 +130,10 @@ func TestUnsafeDirectoriesRejected(t *testing.T) {
 		{args: []string{"--game-dir", e.runtime}},
 		{env: []string{"WINEPREFIX=" + e.runtime}},
 		{env: []string{"WINEPREFIX=" + e.home}},
+		{args: []string{"--game-dir", filepath.Join(e.home, ".local")}},
+		{args: []string{"--game-dir", filepath.Join(e.home, ".local/share/winewarden/virtual")}},
+		{env: []string{"WINEPREFIX=" + filepath.Join(e.home, ".local/share/winewarden/virtual/other/home")}},
+		{args: []string{"--game-dir", "/var"}},
 	}
 	for _, c := range cases {
 		argv := append(append([]string{"run", "--game-id", "unsafe"}, c.args...), "--", e.helper, "exit", "0")
@@ -140,5 +144,47 @@ func TestUnsafeDirectoriesRejected(t *testing.T) {
 		if len(r.events) != 0 {
 			t.Errorf("%v %v: a session was started", c.args, c.env)
 		}
+	}
+}
+
+func TestExeOutsideGameDir(t *testing.T) {
+	e := needSandbox(t)
+	other := filepath.Join(e.root, "elsewhere")
+	os.MkdirAll(other, 0o755)
+	r := e.run(t, []string{"run", "--game-dir", other, "--", "wine", e.probeExe, "exit", "0"})
+	if r.code != 125 || !strings.Contains(r.stderr, "not inside the game directory") {
+		t.Errorf("exit %d, stderr %q; want 125 and a message about the game directory", r.code, r.stderr)
+	}
+}
+
+// TestUpdatedExeKeepsEarlierSavesFindable: a changed .exe gets a new game
+// id, and the log says which id holds the earlier saves.
+func TestUpdatedExeKeepsEarlierSavesFindable(t *testing.T) {
+	e := needWine(t)
+	dir := filepath.Join(e.root, "games", "updated")
+	os.MkdirAll(dir, 0o755)
+	exe := filepath.Join(dir, "probe.exe")
+	data, err := os.ReadFile(e.probeExe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Bytes after the last section do not change how the PE runs.
+	os.WriteFile(exe, append(data, []byte("patch 1.1")...), 0o755)
+	if r := e.probe(t, nil, "exit", "0"); r.code != 0 {
+		t.Fatalf("original .exe did not run: %d", r.code)
+	}
+
+	r := e.run(t, []string{"run", "--", "wine", exe, "exit", "0"})
+	if r.code != 0 {
+		t.Fatalf("updated .exe did not run: %d", r.code)
+	}
+	found := false
+	for _, ev := range r.events {
+		if ev.Kind == audit.KindWarning && ev.Rule == "game_id" && strings.Contains(ev.Detail, "--game-id probe-") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no warning naming the earlier game id in the session log")
 	}
 }

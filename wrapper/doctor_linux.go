@@ -95,9 +95,13 @@ func Doctor(out io.Writer) int {
 
 	path, _ := ConfigPath()
 	cfg, err := policy.Load(path)
-	if err != nil {
-		check(false, "config", err.Error(), "fix the file or move it away to use the defaults")
+	configBroken := err != nil
+	if configBroken {
+		fmt.Fprintf(out, "[FAIL] %-18s %s\n       fix the file or move it away to use the defaults\n", "config", err)
 	} else {
+		if _, statErr := os.Stat(path); statErr != nil {
+			path += " (not found: using the built-in defaults)"
+		}
 		info("config", path)
 		if keys := policy.NotEnforced(cfg); len(keys) > 0 {
 			fmt.Fprintln(out, "\nParsed but not yet enforced by this version:")
@@ -108,6 +112,10 @@ func Doctor(out io.Writer) int {
 	}
 	if failed {
 		fmt.Fprintln(out, "\nThe default profile cannot run on this machine.")
+		return 1
+	}
+	if configBroken {
+		fmt.Fprintln(out, "\nThe machine can run the sandbox, but every launch stops until the config file is fixed.")
 		return 1
 	}
 	return 0

@@ -2,6 +2,7 @@ package wrapper
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"github.com/winewarden/winewarden/policy"
 )
@@ -25,7 +26,7 @@ func checkExposedDir(kind, dir, runtimeDir string) error {
 	}
 	for _, tree := range inside {
 		if policy.Within(dir, tree) {
-			return fmt.Errorf("%s %s lies inside %s, which the sandbox replaces with its own: move the game into a folder of its own", kind, dir, tree)
+			return fmt.Errorf("%s %s lies inside %s, which the sandbox replaces with its own", kind, dir, tree)
 		}
 	}
 	contained := sharedTrees
@@ -34,8 +35,33 @@ func checkExposedDir(kind, dir, runtimeDir string) error {
 	}
 	for _, tree := range contained {
 		if policy.Within(tree, dir) {
-			return fmt.Errorf("%s %s contains %s, which the sandbox must not show: move the game into a folder of its own, or pass --game-dir", kind, dir, tree)
+			return fmt.Errorf("%s %s contains %s, which the sandbox must not show", kind, dir, tree)
+		}
+	}
+	if filepath.Dir(dir) == "/" {
+		return fmt.Errorf("%s %s is a top-level system directory", kind, dir)
+	}
+	return nil
+}
+
+// privateTrees are WineWarden's own data: every game's virtual home and
+// prefix, the trust key, and the session logs of all games.
+func checkNotPrivate(kind, dir string, dirs xdgDirs, allowedInside string) error {
+	for _, own := range []string{dirs.DataHome, filepath.Join(dirs.StateHome, "winewarden"), filepath.Dir(dirs.ConfigFile)} {
+		if policy.Within(own, dir) {
+			return fmt.Errorf("%s %s contains %s, WineWarden's own data of every game", kind, dir, own)
+		}
+		if policy.Within(dir, own) && (allowedInside == "" || !policy.Within(dir, allowedInside)) {
+			return fmt.Errorf("%s %s lies inside %s, WineWarden's own data of every game", kind, dir, own)
 		}
 	}
 	return nil
+}
+
+// withHint adds what the user can do about a rejected directory.
+func withHint(kind string, err error) error {
+	if kind == "Wine prefix" {
+		return fmt.Errorf("%w: unset WINEPREFIX to give the game a prefix of its own, or set it to another directory", err)
+	}
+	return fmt.Errorf("%w: move the game into a folder of its own, or pass --game-dir with that folder", err)
 }

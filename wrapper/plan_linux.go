@@ -3,7 +3,9 @@
 package wrapper
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,7 +23,10 @@ type plan struct {
 	zones       []policy.Zone
 	neutralized []Neutralized
 	uid, gid    int
-	hostname    string
+	// earlierIDs are ids of the same .exe name with other content (an
+	// earlier version of the game), whose saves stay in their own homes.
+	earlierIDs []string
+	hostname   string
 }
 
 // prepare validates every path the sandbox will expose and readies the
@@ -44,36 +49,34 @@ func prepare(dirs xdgDirs, cfg policy.Config, game Game, winePrefix string) (*pl
 		return nil, err
 	}
 	view := View{Roots: hostRoots(), Home: home, Prefix: prefix, MaskFiles: map[string]bool{}}
-
-	if err := checkExposedDir("Wine prefix", prefix, dirs.RuntimeDir); err != nil {
+	masks, err := p.checkExposed("Wine prefix", prefix, dirs, filepath.Join(dirs.DataHome, "prefixes"))
+	if err != nil {
 		return nil, err
 	}
-	masks, err := policy.CheckBindSource(prefix, home, p.zones)
-	if err != nil {
-		return nil, fmt.Errorf("Wine prefix: %w", err)
-	}
 	p.addMasks(&view, masks)
+
 	if game.InstallDir != "" {
-		dir, err := filepath.EvalSymlinks(game.InstallDir)
+		dir, err := installDir(game)
 		if err != nil {
-			return nil, fmt.Errorf("game directory %s: %w", game.InstallDir, err)
-		}
-		if info, err := os.Stat(dir); err != nil || !info.IsDir() {
-			return nil, fmt.Errorf("game directory %s is not a directory", dir)
-		}
-		if err := checkExposedDir("game directory", dir, dirs.RuntimeDir); err != nil {
 			return nil, err
 		}
-		masks, err := policy.CheckBindSource(dir, home, p.zones)
+		masks, err := p.checkExposed("game directory", dir, dirs, "")
 		if err != nil {
-			return nil, fmt.Errorf("game directory: %w", err)
+			return nil, err
 		}
 		p.addMasks(&view, masks)
 		view.InstallDir = dir
 	}
+	// Checks passed: only now does a new prefix directory appear.
+	if err := createPrefix(prefix); err != nil {
+		return nil, err
+	}
 
 	gameRoot := filepath.Join(dirs.DataHome, "virtual", game.ID)
 	view.VirtualHome = filepath.Join(gameRoot, "home")
+	if _, err := os.Stat(view.VirtualHome); errors.Is(err, os.ErrNotExist) {
+		p.earlierIDs = earlierVersions(dirs.DataHome, game)
+	}
 	if err := os.MkdirAll(view.VirtualHome, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the virtual home: %w", err)
 	}
@@ -111,8 +114,68 @@ func (p *plan) addMasks(view *View, zones []policy.Zone) {
 	}
 }
 
-// resolvePrefix picks the caller's WINEPREFIX or the game's own prefix,
-// creates it if needed and checks that it belongs to the user.
+// checkExposed runs every check on a host directory the sandbox is about to
+// show: kernel and system trees, WineWarden's own data, the real home and the
+// sacred zones. It returns the zones inside dir, which the view hides.
+func (p *plan) checkExposed(kind, dir string, dirs xdgDirs, allowedInside string) ([]policy.Zone, error) {
+	if err := checkExposedDir(kind, dir, dirs.RuntimeDir); err != nil {
+		return nil, withHint(kind, err)
+	}
+	if err := checkNotPrivate(kind, dir, dirs, allowedInside); err != nil {
+		return nil, withHint(kind, err)
+	}
+	masks, err := policy.CheckBindSource(dir, dirs.Home, p.zones)
+	if err != nil {
+		return nil, withHint(kind, fmt.Errorf("%s: %w", kind, err))
+	}
+	return masks, nil
+}
+
+// earlierVersions finds virtual homes of the same .exe name with another
+// SHA-256, which a game update leaves behind.
+func earlierVersions(dataHome string, game Game) []string {
+	if game.SHA256 == "" || !strings.HasSuffix(game.ID, "-"+game.SHA256) {
+		return nil
+	}
+	stem := strings.TrimSuffix(game.ID, game.SHA256)
+	entries, _ := os.ReadDir(filepath.Join(dataHome, "virtual"))
+	var ids []string
+	for _, e := range entries {
+		name := e.Name()
+		if name != game.ID && strings.HasPrefix(name, stem) && len(name) == len(game.ID) {
+			ids = append(ids, name)
+		}
+	}
+	return ids
+}
+
+// installDir resolves the game's directory and checks that the main .exe
+// lies inside it and that it can be read.
+func installDir(game Game) (string, error) {
+	dir, err := filepath.EvalSymlinks(game.InstallDir)
+	if err != nil {
+		return "", fmt.Errorf("game directory %s: %w", game.InstallDir, err)
+	}
+	f, err := os.Open(dir)
+	if err != nil {
+		return "", fmt.Errorf("game directory %s cannot be read: %w", dir, err)
+	}
+	defer f.Close()
+	if info, err := f.Stat(); err != nil || !info.IsDir() {
+		return "", fmt.Errorf("game directory %s is not a directory", dir)
+	}
+	if _, err := f.Readdirnames(1); err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("game directory %s cannot be read: %w", dir, err)
+	}
+	if game.Exe != "" && !policy.Within(game.Exe, dir) {
+		return "", fmt.Errorf("the game's .exe %s is not inside the game directory %s: pass the folder that holds it with --game-dir", game.Exe, dir)
+	}
+	return dir, nil
+}
+
+// resolvePrefix picks the caller's WINEPREFIX or the game's own prefix and
+// returns its canonical path without creating anything: an existing prefix
+// must be a directory that belongs to the user.
 func resolvePrefix(winePrefix, dataHome, gameID string) (string, error) {
 	prefix := winePrefix
 	if prefix == "" {
@@ -121,14 +184,14 @@ func resolvePrefix(winePrefix, dataHome, gameID string) (string, error) {
 	if !filepath.IsAbs(prefix) {
 		return "", fmt.Errorf("WINEPREFIX %q is not an absolute path", prefix)
 	}
-	if err := os.MkdirAll(prefix, 0o700); err != nil {
-		return "", fmt.Errorf("creating the Wine prefix directory %s: %w", prefix, err)
-	}
-	real, err := filepath.EvalSymlinks(prefix)
+	real, err := canonicalPath(filepath.Clean(prefix))
 	if err != nil {
 		return "", fmt.Errorf("Wine prefix %s: %w", prefix, err)
 	}
 	info, err := os.Stat(real)
+	if errors.Is(err, os.ErrNotExist) {
+		return real, nil
+	}
 	if err != nil {
 		return "", fmt.Errorf("Wine prefix %s: %w", real, err)
 	}
@@ -139,6 +202,29 @@ func resolvePrefix(winePrefix, dataHome, gameID string) (string, error) {
 		return "", fmt.Errorf("Wine prefix %s belongs to uid %d, not to you (uid %d): use a prefix of your own (unset WINEPREFIX to get one per game)", real, uid, os.Getuid())
 	}
 	return real, nil
+}
+
+// canonicalPath resolves symlinks in the part of path that exists and
+// appends the rest, so a prefix can be checked before it is created.
+func canonicalPath(path string) (string, error) {
+	rest := ""
+	for current := path; ; current = filepath.Dir(current) {
+		real, err := filepath.EvalSymlinks(current)
+		if err == nil {
+			return filepath.Join(real, rest), nil
+		}
+		if !errors.Is(err, os.ErrNotExist) || current == "/" {
+			return "", err
+		}
+		rest = filepath.Join(filepath.Base(current), rest)
+	}
+}
+
+func createPrefix(prefix string) error {
+	if err := os.MkdirAll(prefix, 0o700); err != nil {
+		return fmt.Errorf("creating the Wine prefix directory %s: %w", prefix, err)
+	}
+	return nil
 }
 
 // prepareHome creates the folders Wine's shell folders point at, the mount

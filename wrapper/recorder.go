@@ -43,6 +43,12 @@ func (r *recorder) start(argv []string, game Game, p *plan, mode string, cfg pol
 	for _, key := range policy.NotEnforced(cfg) {
 		r.emit(audit.Event{Kind: audit.KindNotEnforced, Rule: key, Detail: "parsed but not enforced by this version"})
 	}
+	for _, id := range p.earlierIDs {
+		msg := "the .exe differs from an earlier run (a game update?), so this run starts with a new virtual home and prefix; " +
+			"the earlier saves are kept under game id " + id + ": pass --game-id " + id + " to keep using them"
+		r.emit(audit.Event{Kind: audit.KindWarning, Rule: "game_id", Detail: msg})
+		r.logger.Warn(msg)
+	}
 	var mounts []string
 	for _, m := range p.view.Mounts() {
 		desc := string(m.Kind) + " " + m.Target

@@ -72,7 +72,7 @@ func Run(opts Options) (int, error) {
 		}
 		mode = "observe"
 	default:
-		return ExitUsage, fmt.Errorf("invalid network mode %q: use observe, offline or restrict", mode)
+		return ExitUsage, fmt.Errorf("invalid network mode %q: use observe or offline", mode)
 	}
 
 	cwd, err := os.Getwd()
@@ -80,6 +80,9 @@ func Run(opts Options) (int, error) {
 		return ExitSetup, err
 	}
 	game, err := Identify(opts.Argv, cwd, opts.GameID, opts.GameDir)
+	if errors.Is(err, ErrNoGame) {
+		return ExitUsage, err
+	}
 	if err != nil {
 		return ExitSetup, err
 	}

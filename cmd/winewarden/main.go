@@ -68,8 +68,11 @@ func runGame(args []string, stderr io.Writer) int {
 	fs.StringVar(&opts.Network, "network", "", "observe or offline")
 	fs.BoolVar(&opts.AllowDegraded, "allow-degraded", false, "run with missing layers")
 	logFormat := fs.String("log-format", "text", "text or json")
-	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	fs.Usage = func() { fmt.Fprint(os.Stdout, usage) }
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return wrapper.ExitUsage
 	}
 	logger, err := audit.NewLogger(*logFormat, stderr, slog.LevelInfo)
@@ -83,7 +86,6 @@ func runGame(args []string, stderr io.Writer) int {
 
 	code, err := wrapper.Run(opts)
 	if err != nil {
-		logger.Error("not started", "err", err)
 		fmt.Fprintln(stderr, "winewarden:", err)
 	}
 	return code
