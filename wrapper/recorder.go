@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"os"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/winewarden/winewarden/audit"
@@ -16,11 +17,20 @@ import (
 type recorder struct {
 	log    *audit.Log
 	logger *slog.Logger
+	// broken is closed at the first failed write: a sandbox whose events
+	// can no longer be recorded must not keep running unwatched.
+	broken     chan struct{}
+	brokenOnce sync.Once
+}
+
+func newRecorder(log *audit.Log, logger *slog.Logger) *recorder {
+	return &recorder{log: log, logger: logger, broken: make(chan struct{})}
 }
 
 func (r *recorder) emit(e audit.Event) {
 	if err := r.log.Emit(e); err != nil {
-		r.logger.Error("session log write failed", "err", err)
+		r.logger.Error("session log write failed", "err", err, "path", r.log.Path())
+		r.brokenOnce.Do(func() { close(r.broken) })
 	}
 }
 

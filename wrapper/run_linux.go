@@ -97,7 +97,7 @@ func Run(opts Options) (int, error) {
 	if err != nil {
 		return ExitSetup, fmt.Errorf("creating the session log: %w", err)
 	}
-	rec := &recorder{log: alog, logger: log.With("session", session)}
+	rec := newRecorder(alog, log.With("session", session))
 	defer rec.close()
 	rec.start(opts.Argv, game, plan, mode, cfg)
 
@@ -135,6 +135,8 @@ func Run(opts Options) (int, error) {
 		code, waitErr = proc.Wait()
 		close(waited)
 	}()
+	broken := rec.broken
+	var logErr error
 	for running := true; running; {
 		select {
 		case sig := <-signals:
@@ -142,12 +144,19 @@ func Run(opts Options) (int, error) {
 			proc.Signal(sig)
 		case <-waited:
 			running = false
+		case <-broken:
+			// Nothing is lost silently: without a session log the
+			// sandbox stops.
+			logErr = fmt.Errorf("the session log %s cannot be written (disk full?), so the sandbox was stopped", alog.Path())
+			rec.logger.Error("stopping the sandbox", "err", logErr)
+			proc.Kill()
+			broken = nil
 		}
 	}
 	opened := watch.Stop()
 	rec.decoySummary(opened)
 	rec.exitEvent(code, start, waitErr)
-	return code, nil
+	return code, logErr
 }
 
 // xdgDirs are the per-user locations WineWarden uses.
