@@ -3,6 +3,7 @@ package tests
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"strconv"
@@ -213,5 +214,48 @@ func TestWrapperDeathKillsSandbox(t *testing.T) {
 	cmd.Wait()
 	if !waitFor(5*time.Second, func() bool { return len(hostProcesses(first))+len(hostProcesses(second)) == 0 }) {
 		t.Errorf("sandboxed processes outlived the wrapper: %v %v", hostProcesses(first), hostProcesses(second))
+	}
+}
+
+// TestUnwritableLogStopsSandbox limits the wrapper's file size with
+// RLIMIT_FSIZE, so the session log cannot grow, and opens decoys: the
+// sandbox must stop (or never start) instead of running unwatched.
+func TestUnwritableLogStopsSandbox(t *testing.T) {
+	e := needSandbox(t)
+	prlimit, err := exec.LookPath("prlimit")
+	if err != nil {
+		skipf(t, "prlimit not found: install util-linux")
+	}
+	// A clean run's log size lets the second limit fit the start events
+	// and the layers but not the decoy events, so the running sandbox is
+	// the one that has to stop.
+	clean := e.run(t, []string{"run", "--game-id", "fulldisk", "--game-dir", e.gameDir, "--", "/bin/true"})
+	size := 0
+	for _, ev := range clean.events {
+		if ev.Kind != "exit" {
+			data, _ := json.Marshal(ev)
+			size += len(data) + 1
+		}
+	}
+	script := "cat ~/.ssh/id_rsa ~/.ssh/id_ed25519 ~/.mozilla/firefox/profiles.ini ~/.config/google-chrome/Default/Cookies " +
+		"~/.config/chromium/Default/Cookies ~/.gnupg/private-keys-v1.d/decoy.key >/dev/null; sleep 30"
+	for _, limit := range []int{1024, size + 200} {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		start := time.Now()
+		cmd := exec.CommandContext(ctx, prlimit, "--fsize="+strconv.Itoa(limit), binary, "run", "--game-id", "fulldisk",
+			"--game-dir", e.gameDir, "--", "/bin/sh", "-c", script)
+		cmd.Env = e.environ()
+		out, _ := cmd.CombinedOutput()
+		cancel()
+		t.Logf("limit %d bytes:\n%s", limit, out)
+		if cmd.ProcessState.ExitCode() == 0 {
+			t.Errorf("limit %d: the run succeeded although its session log could not be written", limit)
+		}
+		if !strings.Contains(string(out), "cannot be written") {
+			t.Errorf("limit %d: no message about the session log", limit)
+		}
+		if took := time.Since(start); took > 20*time.Second {
+			t.Errorf("limit %d: the sandbox kept running for %v after its log broke", limit, took)
+		}
 	}
 }

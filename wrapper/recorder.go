@@ -29,8 +29,11 @@ func newRecorder(log *audit.Log, logger *slog.Logger) *recorder {
 
 func (r *recorder) emit(e audit.Event) {
 	if err := r.log.Emit(e); err != nil {
-		r.logger.Error("session log write failed", "err", err, "path", r.log.Path())
-		r.brokenOnce.Do(func() { close(r.broken) })
+		// Later drops are counted by the log and reported when it closes.
+		r.brokenOnce.Do(func() {
+			r.logger.Error("session log write failed", "err", err, "path", r.log.Path())
+			close(r.broken)
+		})
 	}
 }
 

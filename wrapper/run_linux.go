@@ -119,6 +119,12 @@ func Run(opts Options) (int, error) {
 	signal.Notify(signals, unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
 	defer signal.Stop(signals)
 
+	select {
+	case <-rec.broken:
+		watch.Stop()
+		return ExitSetup, fmt.Errorf("the session log %s cannot be written (disk full?), so the game was not started", alog.Path())
+	default:
+	}
 	proc, err := sandbox.Start(spec, stdio)
 	if err != nil {
 		watch.Stop()
