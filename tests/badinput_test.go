@@ -2,9 +2,12 @@ package tests
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/winewarden/winewarden/audit"
 )
@@ -186,5 +189,27 @@ func TestUpdatedExeKeepsEarlierSavesFindable(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no warning naming the earlier game id in the session log")
+	}
+}
+
+// TestSecondSessionOnPrefixRejected: two wineservers on one prefix lose
+// registry changes, so a second session on a busy prefix must not start.
+func TestSecondSessionOnPrefixRejected(t *testing.T) {
+	e := needSandbox(t)
+	first := exec.Command(binary, "run", "--game-id", "busy", "--game-dir", e.gameDir, "--", "/bin/sh", "-c", "sleep 20")
+	first.Env = e.environ()
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		first.Process.Signal(syscall.SIGTERM)
+		first.Wait()
+	}()
+	if !waitFor(10*time.Second, func() bool { return len(hostProcesses("sleep\x0020\x00")) > 0 }) {
+		t.Fatalf("the first session never started")
+	}
+	r := e.run(t, []string{"run", "--game-id", "busy", "--game-dir", e.gameDir, "--", "/bin/true"})
+	if r.code != 125 || !strings.Contains(r.stderr, "another WineWarden session") {
+		t.Errorf("exit %d, stderr %q; want 125 and a busy-prefix message", r.code, r.stderr)
 	}
 }

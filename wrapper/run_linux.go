@@ -64,6 +64,7 @@ func Run(opts Options) (int, error) {
 	if opts.Network != "" {
 		mode = opts.Network
 	}
+	modeNote := ""
 	switch mode {
 	case "observe", "offline":
 	case "restrict":
@@ -71,6 +72,7 @@ func Run(opts Options) (int, error) {
 			return ExitSetup, errors.New("network mode restrict is not implemented in this version: use observe or offline, or --allow-degraded to run in observe mode")
 		}
 		mode = "observe"
+		modeNote = "observe (restrict was requested but is not implemented in this version)"
 	default:
 		return ExitUsage, fmt.Errorf("invalid network mode %q: use observe or offline", mode)
 	}
@@ -91,6 +93,11 @@ func Run(opts Options) (int, error) {
 		return ExitSetup, err
 	}
 	plan.view.NewNetwork = mode == "offline"
+	lock, err := lockPrefix(dirs.DataHome, plan.view.Prefix)
+	if err != nil {
+		return ExitSetup, err
+	}
+	defer lock.Close()
 
 	session := audit.NewSessionID(start)
 	alog, err := audit.Create(audit.StateDir(dirs.StateHome), session)
@@ -99,7 +106,12 @@ func Run(opts Options) (int, error) {
 	}
 	rec := newRecorder(alog, log.With("session", session))
 	defer rec.close()
-	rec.start(opts.Argv, game, plan, mode, cfg)
+	if modeNote == "" {
+		modeNote = mode
+	} else {
+		rec.logger.Warn("running degraded", "network", modeNote)
+	}
+	rec.start(opts.Argv, game, plan, modeNote, cfg)
 
 	spec := plan.spec(absoluteExe(opts.Argv, game), cwd, opts.AllowDegraded)
 	stdio := sandbox.Stdio{Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr}
