@@ -81,6 +81,26 @@ func TestListingShowsOnlyVirtualHome(t *testing.T) {
 	}
 }
 
+// TestZDriveShowsOnlyTheView lists Z:\, the Linux root as Wine shows it:
+// only the sandbox's own top-level directories may appear.
+func TestZDriveShowsOnlyTheView(t *testing.T) {
+	e := needWine(t)
+	allowed := map[string]bool{
+		"bin": true, "dev": true, "etc": true, "lib": true, "lib32": true, "lib64": true, "libx32": true,
+		"opt": true, "proc": true, "run": true, "sbin": true, "sys": true, "tmp": true, "usr": true,
+	}
+	r := e.probe(t, nil, "list", `Z:\`)
+	if r.code != 0 {
+		t.Fatalf("listing Z:\\ failed (%d):\n%s", r.code, r.stdout)
+	}
+	for _, line := range strings.Split(r.stdout, "\n") {
+		name, ok := strings.CutPrefix(line, "OK entry ")
+		if ok && !allowed[strings.ToLower(name)] {
+			t.Errorf("Z:\\ shows %q, which the sandbox's view does not contain", name)
+		}
+	}
+}
+
 func TestPersistenceLeavesHostFilesUnchanged(t *testing.T) {
 	e := needWine(t)
 	bashrc := filepath.Join(e.home, ".bashrc")
