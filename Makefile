@@ -19,8 +19,10 @@ PREFIX ?= $(HOME)/.local
 BIN := bin/winewarden
 
 # The integration tests run real Wine and build PE programs, so the default
-# 10-minute limit of go test is too short on a slow machine.
-TESTFLAGS ?= -timeout 20m
+# 10-minute limit of go test is too short on a slow machine. -count=1: go test
+# cannot see Wine, the kernel or the compilers, so cached results could hide a
+# change in them.
+TESTFLAGS ?= -timeout 20m -count=1
 
 # Passed through to go test: with 1, a test that has to skip fails instead.
 export WINEWARDEN_TEST_STRICT
