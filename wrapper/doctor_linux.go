@@ -139,13 +139,12 @@ func readSmall(path string) string {
 // probeSandbox starts /bin/true in a sandbox with every layer the default
 // profile uses and no degraded mode.
 func probeSandbox() error {
-	view := View{Roots: hostRoots(), Home: "/home/winewarden-probe", VirtualHome: os.TempDir()}
 	tmp, err := os.MkdirTemp("", "winewarden-probe-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	view.VirtualHome = tmp
+	view := View{Roots: hostRoots(), Home: "/home/winewarden-probe", VirtualHome: tmp}
 	spec := &sandbox.Spec{
 		Argv: []string{"true"}, Env: []string{"PATH=/usr/bin:/bin"}, Dir: "/",
 		UID: os.Getuid(), GID: os.Getgid(), Mounts: view.Mounts(), Landlock: view.Rules(), MinLandlockABI: 6,

@@ -20,18 +20,16 @@ var sharedTrees = append([]string{"/tmp", "/run", "/proc", "/sys", "/dev"}, syst
 // Wine prefix) whose bind mount would undo part of the sandbox. The home and
 // the sacred zones are checked by policy.CheckBindSource.
 func checkExposedDir(kind, dir, runtimeDir string) error {
-	inside := kernelTrees
+	inside := append([]string{}, kernelTrees...)
+	contained := append([]string{}, sharedTrees...)
 	if runtimeDir != "" && runtimeDir != "." && runtimeDir != "/" {
-		inside = append(append([]string{}, kernelTrees...), runtimeDir)
+		inside = append(inside, runtimeDir)
+		contained = append(contained, runtimeDir)
 	}
 	for _, tree := range inside {
 		if policy.Within(dir, tree) {
 			return fmt.Errorf("%s %s lies inside %s, which the sandbox replaces with its own", kind, dir, tree)
 		}
-	}
-	contained := sharedTrees
-	if runtimeDir != "" && runtimeDir != "." && runtimeDir != "/" {
-		contained = append(append([]string{}, sharedTrees...), runtimeDir)
 	}
 	for _, tree := range contained {
 		if policy.Within(tree, dir) {
