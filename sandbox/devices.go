@@ -55,11 +55,11 @@ func parseCapabilityBitmap(s string) *big.Int {
 	return n
 }
 
-// HostDevices lists the device nodes and directories a game needs, below
-// devRoot (normally /dev) and classified through sysRoot (normally /sys):
-// GPU nodes (/dev/dri, /dev/nvidia*), sound (/dev/snd), and game
-// controllers (js* and gamepad event nodes, plus the hidraw nodes of the
-// same physical devices). Keyboard and mouse event nodes are left out.
+// HostDevices lists the device nodes and directories a game needs below
+// devRoot (normally /dev), classified through sysRoot (normally /sys). They
+// are GPU nodes (/dev/dri, /dev/nvidia*), sound (/dev/snd), and game
+// controllers: js* and gamepad event nodes plus the hidraw nodes of the same
+// physical devices. Keyboard and mouse event nodes are left out.
 func HostDevices(devRoot, sysRoot string) []string {
 	var out []string
 	add := func(p string) {

@@ -1,7 +1,7 @@
 // Package sandbox holds the kernel mechanisms of a WineWarden sandbox and
-// nothing else: user, mount, pid, ipc and uts namespaces, the mount view built
-// on a fresh tmpfs root, Landlock, the seccomp filter, capability dropping and
-// the init stage that runs as pid 1 inside the namespaces.
+// nothing else. These are user, mount, pid, ipc and uts namespaces, the mount
+// view built on a fresh tmpfs root, Landlock, the seccomp filter, capability
+// dropping, and the init stage that runs as pid 1 inside the namespaces.
 //
 // The wrapper decides what the sandbox should look like and describes it in a
 // Spec. Start re-executes the current binary as the init stage with the Spec

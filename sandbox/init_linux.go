@@ -81,10 +81,10 @@ func writeReport(f *os.File, r Report) {
 	f.Close()
 }
 
-// setup applies the Spec. The order matters: mounts and the hostname need
-// the capabilities the user namespace grants, so they come first; Landlock
-// needs no_new_privs; seccomp comes last so that none of the earlier steps
-// has to pass the filter.
+// setup applies the Spec in order. Mounts and the hostname need the
+// capabilities the user namespace grants, so they come first. Landlock needs
+// no_new_privs. seccomp comes last, so none of the earlier steps has to pass
+// the filter.
 func setup(spec *Spec) ([]Layer, error) {
 	layers := []Layer{
 		{Name: "namespaces", InForce: true, Detail: namespaceDetail(spec)},

@@ -27,7 +27,7 @@ type Process struct {
 	done   chan error
 }
 
-// Stdio is what the target's standard streams are connected to.
+// Stdio holds the files the target's standard streams are connected to.
 type Stdio struct {
 	Stdin  *os.File
 	Stdout *os.File
@@ -78,7 +78,7 @@ func Start(spec *Spec, stdio Stdio) (*Process, error) {
 			GidMappings:                []syscall.SysProcIDMap{{ContainerID: spec.GID, HostID: os.Getgid(), Size: 1}},
 			GidMappingsEnableSetgroups: false,
 			// Capabilities from the new user namespace are lost at exec
-			// for a non-zero uid; ambient ones survive into the init
+			// for a non-zero uid. Ambient ones survive into the init
 			// stage, which clears them before the target starts.
 			AmbientCaps: []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_NET_ADMIN, unix.CAP_SETPCAP},
 			// The whole sandbox dies with the wrapper: pid 1 gets

@@ -17,7 +17,7 @@ import (
 // stops instead of following them.
 var ErrPlantedSymlink = errors.New("symlink on a mount path")
 
-// newRootDir is where the fresh tmpfs root is attached before pivot_root.
+// newRootDir is the mount point of the fresh tmpfs root before pivot_root.
 // Bind sources are opened before the tmpfs hides this directory.
 const newRootDir = "/tmp"
 

@@ -161,7 +161,7 @@ func TestExeOutsideGameDir(t *testing.T) {
 }
 
 // TestUpdatedExeKeepsEarlierSavesFindable: a changed .exe gets a new game
-// id, and the log says which id holds the earlier saves.
+// id, and the session log names the id that contains the earlier saves.
 func TestUpdatedExeKeepsEarlierSavesFindable(t *testing.T) {
 	e := needWine(t)
 	dir := filepath.Join(e.root, "games", "updated")

@@ -20,7 +20,7 @@ import (
 // The integration suite runs the real winewarden binary, real Wine and
 // real kernel features as the current (unprivileged) user. All tests share
 // one "real" home and one Wine prefix, because creating a prefix takes
-// seconds; tests that need a fresh virtual home use their own --game-id.
+// seconds. Tests that need a fresh virtual home use their own --game-id.
 
 var (
 	binary   string // built winewarden

@@ -33,8 +33,8 @@ func runSpec(t *testing.T, spec *sandbox.Spec) (string, int) {
 }
 
 // TestLandlockAloneBlocksWritableExec checks Landlock's execute rule by
-// itself: the writable directory here is mounted without noexec, so only
-// Landlock stands between the sandbox and a program written into it.
+// itself. The writable directory here is mounted without noexec, so only
+// Landlock can stop a program written into it.
 func TestLandlockAloneBlocksWritableExec(t *testing.T) {
 	e := needSandbox(t)
 	writable := filepath.Join(t.TempDir(), "writable")

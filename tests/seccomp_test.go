@@ -5,8 +5,8 @@ import (
 	"testing"
 )
 
-// TestSeccompInKernel runs calls whose result tells the filter's answer
-// apart from the kernel's own, through both the x86_64 and the i386 ABI.
+// TestSeccompInKernel runs calls whose result differs between a filter
+// denial and the kernel's own error, through the x86_64 and the i386 ABI.
 func TestSeccompInKernel(t *testing.T) {
 	e := needSandbox(t)
 	r := e.helperRun(t, nil, "syscalls")
@@ -37,9 +37,9 @@ func TestSeccompInKernel(t *testing.T) {
 	}
 }
 
-// TestTIOCLINUXDeniedByFilter: on a pseudo-terminal the kernel answers
-// TIOCLINUX with ENOTTY, so EPERM shows the filter's own denial, for the
-// plain command and with high bits set.
+// TestTIOCLINUXDeniedByFilter: on a pseudo-terminal the kernel returns
+// ENOTTY for TIOCLINUX, so EPERM comes from the filter. Both the plain
+// command and one with high bits set are checked.
 func TestTIOCLINUXDeniedByFilter(t *testing.T) {
 	e := needSandbox(t)
 	r := e.helperRun(t, nil, "tioclinux")

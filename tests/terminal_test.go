@@ -123,11 +123,13 @@ func TestSIGINTStopsWholeTree(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+
 	if !waitFor(30*time.Second, func() bool { return len(hostProcesses("sleep-child")) > 0 }) {
 		cmd.Process.Kill()
 		cmd.Wait()
 		t.Fatalf("the probe's child process never started\n%s", stderr.String())
 	}
+
 	cmd.Process.Signal(syscall.SIGINT)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -137,6 +139,7 @@ func TestSIGINTStopsWholeTree(t *testing.T) {
 		cmd.Process.Kill()
 		t.Fatalf("the wrapper did not exit within 30 s of SIGINT")
 	}
+
 	// The status is the target's own reaction to the signal (Wine turns
 	// SIGINT into a console Ctrl-C event), so only its presence counts.
 	if code := cmd.ProcessState.ExitCode(); code < 0 {

@@ -143,9 +143,8 @@ func (w *decoyWatch) parse(buf []byte) {
 // it made is queued by now) and closes the watch. It returns how often each
 // decoy was opened.
 func (w *decoyWatch) Stop() map[string]int {
-	// An expired deadline ends the reader goroutine at once; the queue is
-	// then drained here with non-blocking reads, so nothing is lost and
-	// nothing waits.
+	// An expired deadline ends the reader goroutine at once. Events still
+	// queued are then read here without blocking.
 	w.file.SetReadDeadline(time.Now())
 	<-w.done
 	w.file.SetReadDeadline(time.Time{})

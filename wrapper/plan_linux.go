@@ -168,7 +168,7 @@ func installDir(game Game) (string, error) {
 		return "", fmt.Errorf("game directory %s cannot be read: %w", dir, err)
 	}
 	if game.Exe != "" && !policy.Within(game.Exe, dir) {
-		return "", fmt.Errorf("the game's .exe %s is not inside the game directory %s: pass the folder that holds it with --game-dir", game.Exe, dir)
+		return "", fmt.Errorf("the game's .exe %s is not inside the game directory %s: pass the folder that contains it with --game-dir", game.Exe, dir)
 	}
 	return dir, nil
 }

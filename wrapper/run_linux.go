@@ -163,8 +163,8 @@ func Run(opts Options) (int, error) {
 		case <-waited:
 			running = false
 		case <-broken:
-			// Nothing is lost silently: without a session log the
-			// sandbox stops.
+			// A sandbox whose events cannot be recorded is stopped
+			// rather than left running unwatched.
 			logErr = fmt.Errorf("the session log %s cannot be written (disk full?), so the sandbox was stopped", alog.Path())
 			rec.logger.Error("stopping the sandbox", "err", logErr)
 			proc.Kill()

@@ -128,14 +128,14 @@ func TestGameEnvDropsSecretsAndDisablesMenuBuilder(t *testing.T) {
 		"WINEDEBUG=-all", "WINEPREFIX=/elsewhere", "WINEDLLOVERRIDES=d3d9=n", "DXVK_HUD=1", "LC_ALL=C",
 	}, "/p")
 	joined := strings.Join(env, "\n")
-	for _, gone := range []string{"GITHUB_TOKEN", "SSH_AUTH_SOCK", "DBUS_SESSION_BUS_ADDRESS", "WINEPREFIX=/elsewhere"} {
-		if strings.Contains(joined, gone) {
-			t.Errorf("environment keeps %s", gone)
+	for _, dropped := range []string{"GITHUB_TOKEN", "SSH_AUTH_SOCK", "DBUS_SESSION_BUS_ADDRESS", "WINEPREFIX=/elsewhere"} {
+		if strings.Contains(joined, dropped) {
+			t.Errorf("environment keeps %s", dropped)
 		}
 	}
-	for _, kept := range []string{"PATH=/usr/bin", "WINEDEBUG=-all", "DXVK_HUD=1", "LC_ALL=C", "WINEPREFIX=/p", "WINEDLLOVERRIDES=d3d9=n;winemenubuilder.exe=d"} {
-		if !strings.Contains(joined, kept) {
-			t.Errorf("environment lacks %s:\n%s", kept, joined)
+	for _, required := range []string{"PATH=/usr/bin", "WINEDEBUG=-all", "DXVK_HUD=1", "LC_ALL=C", "WINEPREFIX=/p", "WINEDLLOVERRIDES=d3d9=n;winemenubuilder.exe=d"} {
+		if !strings.Contains(joined, required) {
+			t.Errorf("environment lacks %s:\n%s", required, joined)
 		}
 	}
 }

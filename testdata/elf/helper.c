@@ -251,7 +251,7 @@ static long raw64(long nr, long a, long b, long c)
 }
 
 /*
- * Tries syscalls whose answer tells a seccomp denial apart from the kernel's own answer (for
+ * Tries syscalls whose result differs between a seccomp denial and the kernel's own error (for
  * example clone3(NULL) is EINVAL without a filter and ENOSYS with one), through both the
  * x86_64 ABI and the i386 ABI (int 0x80). Prints one RESULT line per call and exits 0.
  */
