@@ -3,6 +3,7 @@
 package sandbox
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,47 +26,79 @@ const (
 	specFD   = 3
 	reportFD = 4
 
+	maxSpecSize = 16 << 20
+	// supervisorAttached is the acknowledgement byte on the control pipe.
+	supervisorAttached = 'S'
+
 	// exitSetupFailed is the init stage's exit status when the sandbox
 	// could not be built; the reason travels in the Report.
 	exitSetupFailed = 125
 )
 
 // RunInit is the init stage: pid 1 of the sandbox's pid namespace. It
-// builds the sandbox from the Spec, starts the target, forwards signals,
-// reaps every process and returns the target's exit status.
+// builds the sandbox from the Spec, hands the seccomp listener to the
+// supervisor, starts the target, forwards signals, reaps every process and
+// returns the target's exit status.
 func RunInit() int {
 	// Capability changes and the fork of the target happen on this
 	// thread; keep the goroutine on it.
 	runtime.LockOSThread()
 
+	control := os.NewFile(specFD, "spec")
 	report := os.NewFile(reportFD, "report")
+	syscall.CloseOnExec(specFD)
 	syscall.CloseOnExec(reportFD)
 	fail := func(err error) int {
-		writeReport(report, Report{Error: err.Error()})
+		writeMessage(report, Report{Error: err.Error()})
+		report.Close()
 		return exitSetupFailed
 	}
 
-	spec, err := readSpec()
+	spec, err := readSpec(control)
 	if err != nil {
 		return fail(err)
 	}
-	layers, err := setup(spec)
+	layers, listener, err := setup(spec)
 	if err != nil {
 		return fail(err)
 	}
+
+	// The supervisor takes the listener with pidfd_getfd while this
+	// process waits on the control pipe: read and write are not
+	// supervised, so the handoff cannot block on the filter. Only then
+	// does anything run that the filter sends to the supervisor (the
+	// fork below).
+	writeMessage(report, Report{Layers: layers, NotifyFD: listener})
+	if listener > 0 {
+		if err := awaitSupervisor(control); err != nil {
+			return fail(err)
+		}
+		unix.Close(listener)
+	}
+	control.Close()
+
 	pid, err := startTarget(spec)
 	if err != nil {
 		return fail(err)
 	}
-	writeReport(report, Report{Layers: layers, TargetPID: pid})
+	writeMessage(report, Report{TargetPID: pid})
+	report.Close()
 	return supervise(pid)
 }
 
-func readSpec() (*Spec, error) {
-	f := os.NewFile(specFD, "spec")
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, 16<<20))
-	if err != nil {
+// readSpec reads the Spec, framed by a 4-byte big-endian length, from the
+// control pipe. The pipe stays open for the supervisor's acknowledgement.
+func readSpec(control *os.File) (*Spec, error) {
+	var size [4]byte
+	if _, err := io.ReadFull(control, size[:]); err != nil {
+		return nil, fmt.Errorf("reading sandbox spec: %w", err)
+	}
+	n := binary.BigEndian.Uint32(size[:])
+	if n > maxSpecSize {
+		return nil, fmt.Errorf("sandbox spec of %d bytes exceeds %d", n, maxSpecSize)
+	}
+	data := make([]byte, n)
+	if _, err := io.ReadFull(control, data); err != nil {
 		return nil, fmt.Errorf("reading sandbox spec: %w", err)
 	}
 	var spec Spec
@@ -75,70 +108,106 @@ func readSpec() (*Spec, error) {
 	return &spec, spec.Validate()
 }
 
-func writeReport(f *os.File, r Report) {
+// awaitSupervisor waits for the one byte the wrapper sends once its
+// supervisor holds the listener. End of file means the wrapper gave up.
+func awaitSupervisor(control *os.File) error {
+	var ack [1]byte
+	if _, err := io.ReadFull(control, ack[:]); err != nil {
+		return fmt.Errorf("waiting for the supervisor: %w", err)
+	}
+	if ack[0] != supervisorAttached {
+		return fmt.Errorf("waiting for the supervisor: unexpected byte %#x", ack[0])
+	}
+	return nil
+}
+
+// writeMessage sends one report message as a JSON line.
+func writeMessage(f *os.File, r Report) {
 	data, _ := json.Marshal(r)
-	f.Write(data)
-	f.Close()
+	f.Write(append(data, '\n'))
 }
 
 // setup applies the Spec in order. Mounts and the hostname need the
 // capabilities the user namespace grants, so they come first. Landlock needs
 // no_new_privs. seccomp comes last, so none of the earlier steps has to pass
 // the filter.
-func setup(spec *Spec) ([]Layer, error) {
+func setup(spec *Spec) ([]Layer, int, error) {
 	layers := []Layer{
 		{Name: "namespaces", InForce: true, Detail: namespaceDetail(spec)},
 	}
 
 	// 1. Mount view: the target's whole filesystem.
 	if err := mountView(spec.Mounts); err != nil {
-		return nil, fmt.Errorf("building the mount view: %w", err)
+		return nil, -1, fmt.Errorf("building the mount view: %w", err)
 	}
 	layers = append(layers, Layer{Name: "mount_view", InForce: true, Detail: fmt.Sprintf("%d mounts on a tmpfs root", len(spec.Mounts))})
 
 	// 2. Hostname of the new uts namespace.
 	if spec.Hostname != "" {
 		if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
-			return nil, fmt.Errorf("setting hostname: %w", err)
+			return nil, -1, fmt.Errorf("setting hostname: %w", err)
 		}
 	}
 
 	// 3. Loopback of a private network namespace.
 	if spec.NewNetwork {
 		if err := loopbackUp(); err != nil {
-			return nil, err
+			return nil, -1, err
 		}
 	}
 
 	// 4. Capabilities: nothing after this point needs them.
 	if err := dropCapabilities(); err != nil {
-		return nil, err
+		return nil, -1, err
 	}
 	layers = append(layers, Layer{Name: "capabilities", InForce: true, Detail: "all sets cleared, bounding set empty"})
 
 	// 5. no_new_privs: required by Landlock and seccomp without privilege.
 	if err := setNoNewPrivs(); err != nil {
-		return nil, err
+		return nil, -1, err
 	}
 	layers = append(layers, Layer{Name: "no_new_privs", InForce: true})
 
 	// 6. Landlock.
 	layer, err := applyLandlock(spec.Landlock, spec.MinLandlockABI, spec.AllowDegraded)
 	if err != nil {
-		return nil, err
+		return nil, -1, err
 	}
 	layers = append(layers, layer)
 
-	// 7. seccomp, last.
-	if err := loadFilter(); err != nil {
-		if !spec.AllowDegraded {
-			return nil, fmt.Errorf("%w: run with --allow-degraded to start without the syscall filter", err)
-		}
-		layers = append(layers, Layer{Name: "seccomp", Detail: err.Error()})
-	} else {
-		layers = append(layers, Layer{Name: "seccomp", InForce: true, Detail: "x86_64 and i386 deny table, x32 refused"})
+	// 7. seccomp, last, so none of the earlier steps has to pass the
+	// filter.
+	listener, seccompLayers, err := applySeccomp(spec)
+	if err != nil {
+		return nil, -1, err
 	}
-	return layers, nil
+	return append(layers, seccompLayers...), listener, nil
+}
+
+// applySeccomp loads the filter, supervised when the Spec requests it. A
+// kernel without user notification gets the deny table alone, but only
+// with AllowDegraded.
+func applySeccomp(spec *Spec) (int, []Layer, error) {
+	listener, err := loadFilter(spec.Supervised)
+	if err == nil {
+		layers := []Layer{{Name: "seccomp", InForce: true, Detail: "x86_64 and i386 deny table, x32 refused"}}
+		if spec.Supervised {
+			layers = append(layers, Layer{Name: "supervisor", InForce: true, Detail: "exec, process creation and network destinations sent to the supervisor"})
+		}
+		return listener, layers, nil
+	}
+	if !spec.AllowDegraded {
+		return -1, nil, fmt.Errorf("%w: run with --allow-degraded to start without it", err)
+	}
+	if spec.Supervised {
+		if _, plainErr := loadFilter(false); plainErr == nil {
+			return -1, []Layer{
+				{Name: "seccomp", InForce: true, Detail: "x86_64 and i386 deny table, x32 refused"},
+				{Name: "supervisor", Detail: err.Error()},
+			}, nil
+		}
+	}
+	return -1, []Layer{{Name: "seccomp", Detail: err.Error()}, {Name: "supervisor", Detail: "needs the seccomp filter"}}, nil
 }
 
 func namespaceDetail(spec *Spec) string {

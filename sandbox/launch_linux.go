@@ -3,6 +3,8 @@
 package sandbox
 
 import (
+	"bufio"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,12 +36,21 @@ type Stdio struct {
 	Stderr *os.File
 }
 
+// Attach receives the seccomp listener of a supervised sandbox before the
+// target starts, together with the init stage's pid and its setup report.
+// From then on every supervised syscall waits for the supervisor's response.
+type Attach func(l *Listener, initPID int, setup Report) error
+
 // Start re-executes the current binary as the init stage inside new user,
 // mount, pid, ipc and uts namespaces, hands it the Spec on an inherited
-// pipe, and waits until the target has started or setup has failed.
-func Start(spec *Spec, stdio Stdio) (*Process, error) {
+// pipe, passes the seccomp listener to attach when the Spec is supervised,
+// and waits until the target has started or setup has failed.
+func Start(spec *Spec, stdio Stdio, attach Attach) (*Process, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
+	}
+	if spec.Supervised && attach == nil {
+		return nil, errors.New("sandbox spec: supervised, but no supervisor to attach")
 	}
 	payload, err := spec.encode()
 	if err != nil {
@@ -83,6 +94,8 @@ func Start(spec *Spec, stdio Stdio) (*Process, error) {
 			AmbientCaps: []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_NET_ADMIN, unix.CAP_SETPCAP},
 			// The whole sandbox dies with the wrapper: pid 1 gets
 			// SIGKILL, and the kernel kills the rest of its namespace.
+			// This includes a supervisor that crashes, because it runs
+			// in the wrapper's process.
 			Pdeathsig: syscall.SIGKILL,
 			// Terminal signals reach the wrapper only; it forwards them
 			// once.
@@ -111,54 +124,135 @@ func Start(spec *Spec, stdio Stdio) (*Process, error) {
 		reportR.Close()
 		return nil, fmt.Errorf("starting the sandbox init stage: %w", err)
 	}
+	defer specW.Close()
+	messages := readMessages(reportR)
+	deadline := time.After(reportTimeout)
 
-	_, werr := specW.Write(payload)
-	specW.Close()
-	data, rerr := readReport(reportR, p)
-	if errors.Is(rerr, errReportTimeout) {
-		<-p.done
-		return nil, fmt.Errorf("%w: the init stage did not report within %v and was killed", ErrSetup, reportTimeout)
-	}
-	if werr != nil || rerr != nil || len(data) == 0 {
-		waitErr := <-p.done
-		return nil, fmt.Errorf("%w: the init stage exited before reporting (%v)", ErrSetup, waitErr)
-	}
-	if err := json.Unmarshal(data, &p.Report); err != nil {
+	// fail ends a launch that went wrong after the init stage started.
+	fail := func(err error) (*Process, error) {
 		p.Kill()
 		<-p.done
-		return nil, fmt.Errorf("%w: unreadable report from the init stage: %v", ErrSetup, err)
+		return nil, err
 	}
-	if p.Report.Error != "" {
-		<-p.done
-		return nil, fmt.Errorf("%w: %s", ErrSetup, p.Report.Error)
+
+	if err := writeFramed(specW, payload); err != nil {
+		return fail(fmt.Errorf("%w: sending the spec to the init stage: %v", ErrSetup, err))
 	}
+	setupReport, err := p.nextMessage(messages, deadline)
+	if err != nil {
+		return fail(err)
+	}
+	p.Report = setupReport
+	if setupReport.NotifyFD > 0 {
+		listener, err := takeListener(cmd.Process.Pid, setupReport.NotifyFD)
+		if err != nil {
+			return fail(fmt.Errorf("%w: %v", ErrSetup, err))
+		}
+		if err := attach(listener, cmd.Process.Pid, setupReport); err != nil {
+			listener.Close()
+			return fail(fmt.Errorf("%w: starting the supervisor: %v", ErrSetup, err))
+		}
+		if _, err := specW.Write([]byte{supervisorAttached}); err != nil {
+			return fail(fmt.Errorf("%w: signalling the init stage: %v", ErrSetup, err))
+		}
+	} else if spec.Supervised && !spec.AllowDegraded {
+		return fail(fmt.Errorf("%w: the init stage sent no seccomp listener", ErrSetup))
+	}
+	specW.Close()
+
+	started2, err := p.nextMessage(messages, deadline)
+	if err != nil {
+		return fail(err)
+	}
+	p.Report.TargetPID = started2.TargetPID
 	return p, nil
+}
+
+// writeFramed writes data after its length as a 4-byte big-endian number.
+func writeFramed(w io.Writer, data []byte) error {
+	if len(data) > maxSpecSize {
+		return fmt.Errorf("sandbox spec of %d bytes exceeds %d", len(data), maxSpecSize)
+	}
+	var size [4]byte
+	binary.BigEndian.PutUint32(size[:], uint32(len(data)))
+	if _, err := w.Write(size[:]); err != nil {
+		return err
+	}
+	_, err := w.Write(data)
+	return err
+}
+
+// takeListener copies the init stage's listener descriptor into this
+// process with pidfd_getfd, which needs ptrace access to the init stage:
+// the same user and, under Yama's ptrace_scope 1, a descendant.
+func takeListener(initPID, fd int) (*Listener, error) {
+	pidfd, err := unix.PidfdOpen(initPID, 0)
+	if err != nil {
+		return nil, fmt.Errorf("pidfd_open of the init stage: %w", err)
+	}
+	defer unix.Close(pidfd)
+	local, err := unix.PidfdGetfd(pidfd, fd, 0)
+	if err != nil {
+		hint := ""
+		if errors.Is(err, unix.EPERM) {
+			hint = " (check /proc/sys/kernel/yama/ptrace_scope: values above 1 forbid it)"
+		}
+		return nil, fmt.Errorf("taking the seccomp listener from the init stage: %w%s", err, hint)
+	}
+	unix.CloseOnExec(local)
+	return NewListener(local), nil
 }
 
 // reportTimeout bounds the sandbox setup; it takes milliseconds, so a longer
 // wait means the init stage hangs, and the launch must not hang with it.
 const reportTimeout = 30 * time.Second
 
-var errReportTimeout = errors.New("report timeout")
+type message struct {
+	line []byte
+	err  error
+}
 
-func readReport(r *os.File, p *Process) ([]byte, error) {
-	type result struct {
-		data []byte
-		err  error
-	}
-	done := make(chan result, 1)
+// readMessages delivers the report pipe's lines until end of file.
+func readMessages(r *os.File) <-chan message {
+	out := make(chan message, 2)
 	go func() {
-		data, err := io.ReadAll(r)
-		done <- result{data, err}
+		defer r.Close()
+		reader := bufio.NewReaderSize(r, 64<<10)
+		for {
+			line, err := reader.ReadBytes('\n')
+			if len(line) > 0 && err == nil {
+				out <- message{line: line}
+				continue
+			}
+			if err == nil || errors.Is(err, io.EOF) {
+				err = io.EOF
+			}
+			out <- message{err: err}
+			close(out)
+			return
+		}
 	}()
+	return out
+}
+
+// nextMessage returns the next report message, or an error when the init
+// stage reported one, exited or timed out.
+func (p *Process) nextMessage(messages <-chan message, deadline <-chan time.Time) (Report, error) {
+	var r Report
 	select {
-	case res := <-done:
-		r.Close()
-		return res.data, res.err
-	case <-time.After(reportTimeout):
-		p.Kill()
-		r.Close()
-		return nil, errReportTimeout
+	case m := <-messages:
+		if m.err != nil {
+			return r, fmt.Errorf("%w: the init stage exited before reporting (%v)", ErrSetup, m.err)
+		}
+		if err := json.Unmarshal(m.line, &r); err != nil {
+			return r, fmt.Errorf("%w: unreadable report from the init stage: %v", ErrSetup, err)
+		}
+		if r.Error != "" {
+			return r, fmt.Errorf("%w: %s", ErrSetup, r.Error)
+		}
+		return r, nil
+	case <-deadline:
+		return r, fmt.Errorf("%w: the init stage did not report within %v and was killed", ErrSetup, reportTimeout)
 	}
 }
 

@@ -188,3 +188,86 @@ func TestFilterRefusesX32(t *testing.T) {
 		t.Fatalf("x32 getppid: allowed, want refused")
 	}
 }
+
+const retUserNotif = 0x7fc00000
+
+// i386Direct are the direct i386 socket syscall numbers, which libseccomp
+// 2.5 knows only as socketcall(2) sub-calls.
+var i386Direct = map[string]int32{"connect": 362, "sendto": 369, "sendmsg": 370, "sendmmsg": 345}
+
+// supervisedNr returns a syscall's number, from i386Direct where
+// libseccomp has none.
+func supervisedNr(t *testing.T, name string, a seccomp.ScmpArch) int32 {
+	t.Helper()
+	if n, ok := i386Direct[name]; ok && a == seccomp.ArchX86 {
+		return n
+	}
+	return syscallNr(t, name, a)
+}
+
+func TestFilterSendsSupervisedSyscalls(t *testing.T) {
+	vm := newFilterVM(t)
+	for _, a := range arches {
+		for _, name := range []string{"execve", "execveat", "fork", "vfork", "connect", "sendmsg", "sendmmsg"} {
+			nr := supervisedNr(t, name, a.scmp)
+			if got := vm.run(t, a.audit, nr); got != retUserNotif {
+				t.Errorf("%s %s: verdict %#x, want user notification", a.name, name, got)
+			}
+		}
+	}
+}
+
+func TestFilterCloneThreadsNotSupervised(t *testing.T) {
+	vm := newFilterVM(t)
+	const (
+		cloneVM     = 0x100
+		cloneVfork  = 0x4000
+		cloneThread = 0x10000
+		sigchld     = 17
+	)
+	cases := []struct {
+		name  string
+		flags uint64
+		want  uint32
+	}{
+		{"pthread_create", cloneVM | 0xf00 | cloneThread | 0x3d0000, retAllow},
+		{"fork", sigchld, retUserNotif},
+		{"posix_spawn", cloneVM | cloneVfork | sigchld, retUserNotif},
+		{"thread bit above 32", cloneThread | 1<<40, retAllow},
+	}
+	for _, a := range arches {
+		nr := syscallNr(t, "clone", a.scmp)
+		for _, c := range cases {
+			if got := vm.run(t, a.audit, nr, c.flags); got != c.want {
+				t.Errorf("%s clone %s (%#x): verdict %#x, want %#x", a.name, c.name, c.flags, got, c.want)
+			}
+		}
+	}
+}
+
+func TestFilterSendtoWithoutDestinationNotSupervised(t *testing.T) {
+	vm := newFilterVM(t)
+	for _, a := range arches {
+		nr := supervisedNr(t, "sendto", a.scmp)
+		if got := vm.run(t, a.audit, nr, 3, 0x1000, 10, 0, 0, 0); got != retAllow {
+			t.Errorf("%s sendto without destination: verdict %#x, want allow", a.name, got)
+		}
+		if got := vm.run(t, a.audit, nr, 3, 0x1000, 10, 0, 0x2000, 16); got != retUserNotif {
+			t.Errorf("%s sendto with destination: verdict %#x, want user notification", a.name, got)
+		}
+	}
+}
+
+// On i386, connect and sends can also go through socketcall(2).
+func TestFilterSupervisesI386Socketcall(t *testing.T) {
+	vm := newFilterVM(t)
+	nr := syscallNr(t, "socketcall", seccomp.ArchX86)
+	for _, sub := range []uint64{3, 16, 20} { // SYS_CONNECT, SYS_SENDMSG, SYS_SENDMMSG
+		if got := vm.run(t, auditArchI386, nr, sub, 0x1000); got != retUserNotif {
+			t.Errorf("i386 socketcall(%d): verdict %#x, want user notification", sub, got)
+		}
+	}
+	if got := vm.run(t, auditArchI386, nr, 1, 0x1000); got != retAllow { // SYS_SOCKET
+		t.Errorf("i386 socketcall(SYS_SOCKET): verdict %#x, want allow", got)
+	}
+}

@@ -3,14 +3,17 @@ package sandbox
 import "syscall"
 
 // ArgCheck restricts a rule to calls whose argument Index, masked with Mask,
-// equals Value. A zero Mask compares the whole 64-bit argument.
+// equals Value. A zero Mask compares the whole 64-bit argument. NotEqual
+// inverts the comparison and needs a zero Mask.
 type ArgCheck struct {
-	Index int
-	Mask  uint64
-	Value uint64
+	Index    int
+	Mask     uint64
+	Value    uint64
+	NotEqual bool
 }
 
-// SyscallRule is one entry of the seccomp deny table.
+// SyscallRule is one entry of the seccomp deny table or of the table of
+// supervised syscalls, which has no Errno.
 type SyscallRule struct {
 	Name   string
 	Errno  syscall.Errno
@@ -114,9 +117,28 @@ func personalityRules() []SyscallRule {
 	return rules
 }
 
+// cloneThread is CLONE_THREAD: clone with it creates a thread, without it a
+// process.
+const cloneThread = 0x10000
+
+// SupervisedSyscalls are sent to the supervisor (SECCOMP_RET_USER_NOTIF)
+// instead of running at once. On i386, libseccomp also routes the
+// socketcall(2) forms of connect, sendto, sendmsg and sendmmsg there.
+var SupervisedSyscalls = []SyscallRule{
+	{Name: "execve", Reason: "exec policy and process tree"},
+	{Name: "execveat", Reason: "exec policy and process tree"},
+	{Name: "fork", Reason: "process limit and process tree"},
+	{Name: "vfork", Reason: "process limit and process tree"},
+	{Name: "clone", Checks: []ArgCheck{{Index: 0, Mask: cloneThread, Value: 0}}, Reason: "new processes count against the process limit; new threads do not"},
+	{Name: "connect", Reason: "network destinations"},
+	{Name: "sendto", Checks: []ArgCheck{{Index: 4, NotEqual: true, Value: 0}}, Reason: "network destinations of unconnected sockets; a NULL destination is an ordinary send"},
+	{Name: "sendmsg", Reason: "network destinations; the destination sits in memory the filter cannot read"},
+	{Name: "sendmmsg", Reason: "network destinations; the destination sits in memory the filter cannot read"},
+}
+
 // AllowedSyscalls must pass the filter unchanged, because Wine or games
 // break without them. Tests check them against the compiled filter.
 var AllowedSyscalls = []string{
 	"modify_ldt", "futex_waitv", "memfd_create", "eventfd2", "socket",
-	"sysinfo", "clone", "fork", "vfork", "execve", "ptrace", "getppid",
+	"sysinfo", "ptrace", "getppid",
 }

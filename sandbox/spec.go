@@ -93,6 +93,9 @@ type Spec struct {
 	// NewNetwork gives the sandbox its own network namespace with only
 	// a loopback interface.
 	NewNetwork bool `json:"new_network,omitempty"`
+	// Supervised sends the syscalls in SupervisedSyscalls to a supervisor,
+	// which Start attaches before the target runs.
+	Supervised bool `json:"supervised,omitempty"`
 }
 
 // Validate checks a Spec before anything is forked.
@@ -148,10 +151,16 @@ func (s *Spec) encode() ([]byte, error) { return json.Marshal(s) }
 
 // Report is the init stage's message to the wrapper: the layers in force
 // once the target is about to start, or why the sandbox could not be built.
+// It travels as two JSON lines: the layers and the listener's descriptor
+// number in the init stage, then the target's pid or the error that kept it
+// from starting.
 type Report struct {
-	Error     string  `json:"error,omitempty"`
-	Layers    []Layer `json:"layers,omitempty"`
-	TargetPID int     `json:"target_pid,omitempty"`
+	Error  string  `json:"error,omitempty"`
+	Layers []Layer `json:"layers,omitempty"`
+	// NotifyFD is the seccomp listener's descriptor in the init stage, or
+	// zero when the sandbox is not supervised.
+	NotifyFD  int `json:"notify_fd,omitempty"`
+	TargetPID int `json:"target_pid,omitempty"`
 }
 
 // Layer records whether one protection was in force for a session.
