@@ -43,6 +43,15 @@ const (
 	KindWarning         = "warning"
 	KindNotEnforced     = "not_enforced"
 	KindExit            = "exit"
+
+	// Events of the supervisor.
+	KindProcess       = "process"        // a program start, allowed or denied
+	KindProcessExit   = "process_exit"   // a sandboxed process ended
+	KindPolicyRace    = "policy_race"    // a started program differed from the approved one
+	KindProcessLimit  = "process_limit"  // fork, vfork or clone refused at max_child_processes
+	KindNetwork       = "network"        // a connection attempt or a send with a destination
+	KindRateLimit     = "rate_limit"     // calls refused by the per-process rate limit in one second
+	KindEventsDropped = "events_dropped" // events lost because the event queue was full
 )
 
 // Decisions, stored in Event.Decision.
@@ -50,6 +59,7 @@ const (
 	DecisionDeny        = "deny"
 	DecisionAllow       = "allow"
 	DecisionNeutralized = "neutralized"
+	DecisionKilled      = "killed"
 )
 
 // Event is one line of a session log. Emit always sets Time and Session. The

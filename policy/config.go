@@ -43,6 +43,9 @@ type Network struct {
 	Mode                  string `toml:"mode"`
 	DNSAwareness          bool   `toml:"dns_awareness"`
 	DestinationMonitoring bool   `toml:"destination_monitoring"`
+	// ConnectionRateLimit is the number of connection attempts per second
+	// one process may make before further attempts are refused.
+	ConnectionRateLimit int `toml:"connection_rate_limit"`
 }
 
 // SacredZone is one [[sacred_zones]] entry: a host path the game must never
@@ -93,6 +96,7 @@ func Default() Config {
 			Mode:                  "observe",
 			DNSAwareness:          true,
 			DestinationMonitoring: true,
+			ConnectionRateLimit:   1000,
 		},
 		SacredZones: slices.Clone(defaultZones),
 	}

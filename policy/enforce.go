@@ -18,10 +18,6 @@ func NotEnforced(c Config) []string {
 		setting("trust.default_tier", c.Trust.DefaultTier),
 		setting("trust.auto_promote", c.Trust.AutoPromote),
 		setting("trust.promotion_after_runs", c.Trust.PromotionAfterRuns),
-		setting("process.allowed_patterns", c.Process.AllowedPatterns),
-		setting("process.blocked_patterns", c.Process.BlockedPatterns),
-		setting("process.max_child_processes", c.Process.MaxChildProcesses),
-		setting("process.allow_shell_execution", c.Process.AllowShellExecution),
 		setting("network.dns_awareness", c.Network.DNSAwareness),
 		setting("network.destination_monitoring", c.Network.DestinationMonitoring),
 	}

@@ -11,10 +11,6 @@ func TestNotEnforcedDefault(t *testing.T) {
 	want := []string{
 		"network.destination_monitoring = true",
 		"network.dns_awareness = true",
-		"process.allow_shell_execution = false",
-		"process.allowed_patterns = []",
-		"process.blocked_patterns = []",
-		"process.max_child_processes = 50",
 		"trust.auto_promote = true",
 		"trust.default_tier = \"yellow\"",
 		"trust.promotion_after_runs = 5",
@@ -56,12 +52,11 @@ func TestNotEnforcedNetworkMode(t *testing.T) {
 
 func TestNotEnforcedFormatsValues(t *testing.T) {
 	c := Default()
-	c.Process.BlockedPatterns = []string{"cmd.exe", `a"b\c`, "tab\there"}
 	c.Trust.DefaultTier = "red"
 
-	got := NotEnforced(c)
+	got := append(NotEnforced(c), setting("list", []string{"cmd.exe", `a"b\c`, "tab\there"}))
 	wantIn := []string{
-		`process.blocked_patterns = ["cmd.exe", "a\"b\\c", "tab\u0009here"]`,
+		`list = ["cmd.exe", "a\"b\\c", "tab\u0009here"]`,
 		`trust.default_tier = "red"`,
 	}
 	for _, want := range wantIn {
@@ -77,9 +72,9 @@ func TestNotEnforcedFormatsValues(t *testing.T) {
 
 func TestNotEnforcedIsValidTOML(t *testing.T) {
 	c := Default()
-	c.Process.AllowedPatterns = []string{"a\x01b", "é", `\*`}
+	c.Trust.DefaultTier = "a\x01b é \\*"
 	c.Network.Mode = "restrict"
-	for _, line := range NotEnforced(c) {
+	for _, line := range append(NotEnforced(c), setting("list", []string{"a\x01b", "é", `\*`})) {
 		var doc map[string]any
 		if err := toml.Unmarshal([]byte(line), &doc); err != nil {
 			t.Errorf("line %q is not valid TOML: %v", line, err)

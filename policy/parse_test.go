@@ -162,7 +162,7 @@ func TestParseErrors(t *testing.T) {
 			"unknown subtable",
 			"[network.proxy]\n",
 			`config.toml:1: unknown table "network.proxy"; valid keys in [network] are ` +
-				`destination_monitoring, dns_awareness, mode`,
+				`connection_rate_limit, destination_monitoring, dns_awareness, mode`,
 		},
 		{
 			"quoted unknown key",

@@ -15,6 +15,12 @@ const (
 	maxChildProcesses = 100000
 )
 
+// Limits for network.connection_rate_limit, also sanity bounds.
+const (
+	minConnectionRate = 1
+	maxConnectionRate = 1000000
+)
+
 // Validate checks every value against the values it allows. The returned
 // error joins one error per invalid value, each naming the key, the value and
 // what is allowed.
@@ -48,6 +54,10 @@ func (c Config) problems() []error {
 	}
 
 	add(checkOneOf("network.mode", c.Network.Mode, networkModes))
+	if n := c.Network.ConnectionRateLimit; n < minConnectionRate || n > maxConnectionRate {
+		add(fmt.Errorf("network.connection_rate_limit = %d is out of range: use a value from %d to %d attempts per second",
+			n, minConnectionRate, maxConnectionRate))
+	}
 
 	for _, zone := range c.SacredZones {
 		add(zone.check())

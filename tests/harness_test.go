@@ -36,7 +36,9 @@ type env struct {
 	home     string
 	gameDir  string
 	probeExe string // probe.exe inside gameDir
+	helloExe string // hello.exe inside gameDir
 	helper   string // Linux helper inside gameDir
+	stress   string // Linux stress program inside gameDir
 	prefix   string
 	runtime  string
 	secret   string
@@ -108,13 +110,28 @@ func newEnv(root string) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.probeExe = filepath.Join(e.gameDir, "probe.exe")
-	e.helper = filepath.Join(e.gameDir, "helper")
-	if err := copyFile(pe, e.probeExe); err != nil {
+	hello, err := testprog.BuildPE("hello")
+	if err != nil {
 		return nil, err
 	}
-	if err := copyFile(elf, e.helper); err != nil {
+	stress, err := testprog.BuildELF("stress")
+	if err != nil {
 		return nil, err
+	}
+	e.probeExe = filepath.Join(e.gameDir, "probe.exe")
+	e.helloExe = filepath.Join(e.gameDir, "hello.exe")
+	e.helper = filepath.Join(e.gameDir, "helper")
+	e.stress = filepath.Join(e.gameDir, "stress")
+	copies := map[string]string{
+		e.probeExe: pe, e.helloExe: hello, e.helper: elf, e.stress: stress,
+		// Two names for the exec race: one allowed, one blocked by pattern.
+		filepath.Join(e.gameDir, "allowed-tool"): stress,
+		filepath.Join(e.gameDir, "blocked-tool"): stress,
+	}
+	for dst, src := range copies {
+		if err := copyFile(src, dst); err != nil {
+			return nil, err
+		}
 	}
 	return e, nil
 }

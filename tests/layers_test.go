@@ -20,7 +20,7 @@ func runSpec(t *testing.T, spec *sandbox.Spec) (string, int) {
 	defer out.Close()
 	devnull, _ := os.Open(os.DevNull)
 	defer devnull.Close()
-	proc, err := sandbox.Start(spec, sandbox.Stdio{Stdin: devnull, Stdout: out, Stderr: out})
+	proc, err := sandbox.Start(spec, sandbox.Stdio{Stdin: devnull, Stdout: out, Stderr: out}, nil)
 	if err != nil {
 		t.Fatalf("starting the sandbox: %v", err)
 	}

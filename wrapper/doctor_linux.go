@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/winewarden/winewarden/audit"
 	"github.com/winewarden/winewarden/policy"
 	"github.com/winewarden/winewarden/sandbox"
 )
@@ -59,7 +61,8 @@ func Doctor(out io.Writer) int {
 		"boot Linux 6.12 or newer with lsm=landlock in the kernel command line, or run with --allow-degraded")
 
 	actions := readSmall("/proc/sys/kernel/seccomp/actions_avail")
-	info("seccomp notify", yesNo(strings.Contains(actions, "user_notif"))+" (used by the process supervisor, not yet part of this version)")
+	check(strings.Contains(actions, "user_notif"), "seccomp notify", "available (the supervisor receives program starts, new processes and network destinations)",
+		"boot Linux 5.5 or newer with seccomp user notification, or run with --allow-degraded")
 	info("libseccomp", sandbox.LibseccompVersion())
 
 	wine := "not found (install wine64 or wine)"
@@ -75,7 +78,7 @@ func Doctor(out io.Writer) int {
 	info("wine", wine)
 
 	probeErr := probeSandbox()
-	detail := "started /bin/true in the default profile's namespaces with Landlock and seccomp"
+	detail := "started /bin/true in the default profile's namespaces with Landlock, seccomp and the supervisor"
 	if probeErr != nil {
 		detail = probeErr.Error()
 	}
@@ -89,6 +92,7 @@ func Doctor(out io.Writer) int {
 		"Landlock: execute only from read-only locations; signal and abstract-socket scoping",
 		"seccomp (x86_64 and i386, x32 refused): terminal injection, kernel and mount APIs, io_uring, keyrings, clock and module calls denied; clone3 returns ENOSYS",
 		"a new session without a controlling terminal, no_new_privs, no capabilities",
+		"supervisor: [process] rules for every program start, the process limit, and connection attempts logged and rate-limited",
 	} {
 		fmt.Fprintln(out, "  - "+line)
 	}
@@ -154,11 +158,13 @@ func probeSandbox() error {
 		return err
 	}
 	defer devnull.Close()
-	proc, err := sandbox.Start(spec, sandbox.Stdio{Stdin: devnull, Stdout: devnull, Stderr: devnull})
+	discard := slog.New(slog.DiscardHandler)
+	proc, sup, err := startSupervised(spec, sandbox.Stdio{Stdin: devnull, Stdout: devnull, Stderr: devnull},
+		policy.Default(), func(audit.Event) {}, discard, nil)
 	if err != nil {
 		return err
 	}
-	code, err := proc.Wait()
+	code, err := waitSupervised(proc, sup, discard)
 	if err != nil {
 		return err
 	}

@@ -117,7 +117,7 @@ func Run(opts Options) (int, error) {
 	stdio := sandbox.Stdio{Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr}
 
 	if needsPrefixInit(opts.Argv, plan.view.Prefix) {
-		if err := initPrefix(spec, stdio, opts.Stderr, rec); err != nil {
+		if err := initPrefix(spec, stdio, opts.Stderr, rec, cfg); err != nil {
 			rec.exitEvent(ExitSetup, start, err)
 			return ExitSetup, err
 		}
@@ -137,14 +137,13 @@ func Run(opts Options) (int, error) {
 		return ExitSetup, fmt.Errorf("the session log %s cannot be written (disk full?), so the game was not started", alog.Path())
 	default:
 	}
-	proc, err := sandbox.Start(spec, stdio)
+	proc, sup, err := startSupervised(spec, stdio, cfg, rec.emit, rec.logger, rec.layers)
 	if err != nil {
 		watch.Stop()
 		rec.denial("sandbox", err.Error())
 		rec.exitEvent(ExitSetup, start, err)
 		return ExitSetup, err
 	}
-	rec.layers(proc.Report.Layers)
 
 	waited := make(chan struct{})
 	var code int
@@ -154,9 +153,22 @@ func Run(opts Options) (int, error) {
 		close(waited)
 	}()
 	broken := rec.broken
+	var supDone <-chan struct{}
+	if sup != nil {
+		supDone = sup.Done()
+	}
 	var logErr error
 	for running := true; running; {
 		select {
+		case <-supDone:
+			supDone = nil
+			if supErr := sup.Err(); supErr != nil {
+				// Nothing may keep running unwatched.
+				logErr = fmt.Errorf("the supervisor failed, so the sandbox was stopped: %w", supErr)
+				rec.logger.Error("stopping the sandbox", "err", logErr)
+				rec.denial("supervisor", logErr.Error())
+				proc.Kill()
+			}
 		case sig := <-signals:
 			rec.logger.Info("forwarding signal", "signal", sig.String())
 			proc.Signal(sig)
@@ -170,6 +182,9 @@ func Run(opts Options) (int, error) {
 			proc.Kill()
 			broken = nil
 		}
+	}
+	if sup != nil {
+		sup.Close()
 	}
 	opened := watch.Stop()
 	rec.decoySummary(opened)
@@ -228,7 +243,7 @@ func needsPrefixInit(argv []string, prefix string) bool {
 // initPrefix creates the Wine prefix inside the sandbox (wineboot runs no
 // less confined than the game) before the game starts, with a progress line
 // on a terminal and silence otherwise.
-func initPrefix(spec *sandbox.Spec, stdio sandbox.Stdio, stderr *os.File, rec *recorder) error {
+func initPrefix(spec *sandbox.Spec, stdio sandbox.Stdio, stderr *os.File, rec *recorder, cfg policy.Config) error {
 	boot := *spec
 	boot.Argv = []string{spec.Argv[0], "wineboot", "--init"}
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
@@ -237,12 +252,12 @@ func initPrefix(spec *sandbox.Spec, stdio sandbox.Stdio, stderr *os.File, rec *r
 	}
 	defer devnull.Close()
 	stop := showProgress(stderr, "Creating the Wine prefix (first run only)")
-	proc, err := sandbox.Start(&boot, sandbox.Stdio{Stdin: devnull, Stdout: devnull, Stderr: devnull})
+	proc, sup, err := startSupervised(&boot, sandbox.Stdio{Stdin: devnull, Stdout: devnull, Stderr: devnull}, cfg, rec.emit, rec.logger, nil)
 	if err != nil {
 		stop(false)
 		return fmt.Errorf("creating the Wine prefix: %w", err)
 	}
-	code, err := proc.Wait()
+	code, err := waitSupervised(proc, sup, rec.logger)
 	ok := err == nil && code == 0
 	stop(ok)
 	if !ok {

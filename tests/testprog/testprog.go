@@ -52,6 +52,7 @@ var (
 		sourceDir:     "elf",
 		compiler:      "gcc",
 		debianPackage: "gcc",
+		libraries:     []string{"-pthread"}, // stress.c starts threads
 	}
 )
 
