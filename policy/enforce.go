@@ -19,7 +19,6 @@ func NotEnforced(c Config) []string {
 		setting("trust.auto_promote", c.Trust.AutoPromote),
 		setting("trust.promotion_after_runs", c.Trust.PromotionAfterRuns),
 		setting("network.dns_awareness", c.Network.DNSAwareness),
-		setting("network.destination_monitoring", c.Network.DestinationMonitoring),
 	}
 	if c.Network.Mode == "restrict" {
 		settings = append(settings, setting("network.mode", c.Network.Mode))

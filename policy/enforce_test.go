@@ -9,7 +9,6 @@ import (
 
 func TestNotEnforcedDefault(t *testing.T) {
 	want := []string{
-		"network.destination_monitoring = true",
 		"network.dns_awareness = true",
 		"trust.auto_promote = true",
 		"trust.default_tier = \"yellow\"",

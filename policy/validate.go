@@ -78,7 +78,29 @@ func checkPattern(key, pattern string) error {
 		return fmt.Errorf("%s = %q is not a valid path.Match pattern: look for an unclosed \"[\" or a trailing \"\\\"",
 			key, pattern)
 	}
+	// Patterns are matched against file names, so one with a directory
+	// separator, or an empty one, would never match anything.
+	if pattern == "" || strings.Contains(pattern, "/") || hasWindowsSeparator(pattern) {
+		return fmt.Errorf("%s = %q never matches: patterns are compared with file names only, such as \"hello.exe\" or \"python*\"",
+			key, pattern)
+	}
 	return nil
+}
+
+// hasWindowsSeparator reports a backslash that is not a path.Match escape
+// of a special character, as in C:\games\game.exe.
+func hasWindowsSeparator(pattern string) bool {
+	for i := 0; i < len(pattern); i++ {
+		if pattern[i] != '\\' {
+			continue
+		}
+		if i+1 < len(pattern) && strings.IndexByte(`*?[]\\-^`, pattern[i+1]) >= 0 {
+			i++
+			continue
+		}
+		return true
+	}
+	return false
 }
 
 // check validates one sacred zone. Errors name the zone by its path, because

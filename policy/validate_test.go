@@ -68,6 +68,27 @@ func TestValidate(t *testing.T) {
 			`process.blocked_patterns[0] = "cmd\\" is not a valid path.Match pattern: look for an unclosed "[" or a trailing "\"`,
 		},
 		{
+			"path in blocked pattern",
+			func(c *Config) { c.Process.BlockedPatterns = []string{"/games/x/hello.exe"} },
+			`process.blocked_patterns[0] = "/games/x/hello.exe" never matches: patterns are compared with file names only, such as "hello.exe" or "python*"`,
+		},
+		{
+			"Windows path in allowed pattern",
+			func(c *Config) { c.Process.AllowedPatterns = []string{`C:\games\hello.exe`} },
+			`process.allowed_patterns[0] = "C:\\games\\hello.exe" never matches: patterns are compared with file names only, such as "hello.exe" or "python*"`,
+		},
+		{
+			"empty blocked pattern",
+			func(c *Config) { c.Process.BlockedPatterns = []string{""} },
+			`process.blocked_patterns[0] = "" never matches: patterns are compared with file names only, such as "hello.exe" or "python*"`,
+		},
+		{
+			"connection rate limit zero",
+			func(c *Config) { c.Network.ConnectionRateLimit = 0 },
+			"network.connection_rate_limit = 0 is out of range: use a value from 1 to 1000000 attempts per second",
+		},
+		{"connection rate limit one", func(c *Config) { c.Network.ConnectionRateLimit = 1 }, ""},
+		{
 			"zone actions",
 			func(c *Config) {
 				c.SacredZones = append(c.SacredZones,

@@ -125,7 +125,7 @@ func (s *Supervisor) handleExec(req *sandbox.Request, c call, args [6]uint64) {
 	if !decision.Allow {
 		detail := fmt.Sprintf("%s matches %q", decision.Name, decision.Pattern)
 		deny(p, unix.EACCES, decision.Rule, detail, withImage(fields, image))
-		s.log.Warn("blocked a program start", "pid", p.NSPID, "path", linuxPath, "image", image, "rule", decision.Rule)
+		s.log.Warn("blocked a program start", "pid", p.NSPID, "image", programName(fields), "rule", decision.Rule)
 		return
 	}
 

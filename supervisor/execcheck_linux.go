@@ -209,7 +209,7 @@ func (s *Supervisor) verify(c *execCheck) bool {
 			c.p.Image = a.image
 			c.p.Argv = actual.argv
 			c.p.ArgvTruncated = actual.truncated
-			c.p.Unverified = false
+			c.p.Unverified = ""
 			if a.image != "" {
 				c.p.UnderWindows = true
 			}
@@ -250,8 +250,10 @@ func (s *Supervisor) verify(c *execCheck) bool {
 	return true
 }
 
-// markUnverified counts an exec that could not be compared and records its
-// latest approval as the process's program, marked as unverified.
+// markUnverified counts an allowed exec whose result could not be compared:
+// the exec failed, or the program ended before the check saw it. The
+// process keeps its last verified program, and its latest approval is
+// recorded beside it.
 func (s *Supervisor) markUnverified(c *execCheck) {
 	s.unverified.Add(1)
 	if len(c.approved) == 0 {
@@ -259,8 +261,7 @@ func (s *Supervisor) markUnverified(c *execCheck) {
 	}
 	a := c.approved[len(c.approved)-1]
 	s.table.mu.Lock()
-	c.p.Exe, c.p.Image, c.p.Argv, c.p.ArgvTruncated = a.path, a.image, a.argv, a.truncated
-	c.p.Unverified = true
+	c.p.Unverified = a.path
 	if a.image != "" {
 		c.p.UnderWindows = true
 	}

@@ -160,7 +160,7 @@ func (l *forkLimiter) refuse(s *Supervisor, p *process, live, max int) {
 	l.mu.Unlock()
 	if !seen {
 		s.emit(p, audit.Event{Kind: audit.KindProcessLimit, Decision: audit.DecisionDeny, Rule: "process.max_child_processes",
-			Detail: "the sandbox already runs " + strconv.Itoa(live) + " processes or is starting them (limit " + strconv.Itoa(max) + "); the new process was refused with EAGAIN"})
+			Detail: "the new process was refused with EAGAIN: the sandbox runs or is starting " + strconv.Itoa(live) + " of at most " + strconv.Itoa(max) + " processes"})
 		s.log.Warn("process limit reached", "pid", p.NSPID, "limit", max)
 	}
 }

@@ -15,6 +15,9 @@ import (
 )
 
 // Network telemetry observes; it does not enforce a destination policy.
+// NOTE: Wine 8 performs a Windows program's connect() in wineserver, so such
+// connections are attributed to wineserver, and its rate limit is shared by
+// all Windows programs of the session.
 // NOTE: the destination is copied before the call continues, so a program
 // that rewrites its sockaddr in between is logged with the address it
 // showed, not the one it reached. Enforcement must emulate the call
@@ -99,6 +102,9 @@ func (s *Supervisor) handleNetwork(req *sandbox.Request, c call, args [6]uint64)
 		return
 	}
 	s.answer(s.listener.Continue(req.ID))
+	if !s.cfg.LogDestinations {
+		return
+	}
 	for _, d := range fresh {
 		fields := map[string]any{"syscall": c.String(), "family": d.Family}
 		if proto != "" {
@@ -252,6 +258,11 @@ func (r *rateReporter) flush(s *Supervisor) {
 			byCall[c.String()] = n
 			total += n
 		}
+		pid := 0
+		if p != nil {
+			pid = p.NSPID
+		}
+		s.log.Warn("connection rate limit reached", "pid", pid, "refused", total, "limit", s.cfg.ConnectRateLimit)
 		s.emit(p, audit.Event{Kind: audit.KindRateLimit, Decision: audit.DecisionDeny, Rule: "network.connection_rate_limit",
 			Detail: "connection attempts over " + strconv.Itoa(s.cfg.ConnectRateLimit) + " per second were refused",
 			Fields: map[string]any{"refused": total, "by_syscall": byCall}})

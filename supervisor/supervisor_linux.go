@@ -23,6 +23,9 @@ type Config struct {
 	// ConnectRateLimit is the number of connection attempts per second one
 	// process may make; zero means DefaultConnectRateLimit.
 	ConnectRateLimit int
+	// LogDestinations writes a network event for each connection attempt;
+	// the rate limit applies either way.
+	LogDestinations bool
 	// Sink receives every event, from one goroutine, in order.
 	Sink   func(audit.Event)
 	Logger *slog.Logger
@@ -196,8 +199,8 @@ func (s *Supervisor) exitEvent(p *process) {
 	e := audit.Event{Kind: audit.KindProcessExit, Fields: map[string]any{
 		"start": p.StartedAt.UTC().Format(time.RFC3339Nano), "exe": quote(p.Exe), "argv": quoteAll(p.Argv),
 	}}
-	if p.Unverified {
-		e.Fields["unverified"] = true
+	if p.Unverified != "" {
+		e.Fields["unverified_exec"] = quote(p.Unverified)
 	}
 	s.table.mu.Lock()
 	code, sig, ok := exitStatus(p.pidfd)

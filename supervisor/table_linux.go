@@ -34,10 +34,10 @@ type process struct {
 	// UnderWindows is set once the process or an ancestor ran a Windows
 	// program; it survives later execs.
 	UnderWindows bool
-	// Unverified is set when the process ended before the post-exec check
-	// could compare its program with the approval, so Exe, Image and Argv
-	// are the approved values.
-	Unverified bool
+	// Unverified is the path of an allowed exec whose result the
+	// post-exec check could not see: it failed, or the program ended
+	// first. Exe, Image and Argv stay those of the last verified program.
+	Unverified string
 	Parent     *process
 
 	pidfd  int

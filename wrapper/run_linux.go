@@ -261,7 +261,10 @@ func initPrefix(spec *sandbox.Spec, stdio sandbox.Stdio, stderr *os.File, rec *r
 	ok := err == nil && code == 0
 	stop(ok)
 	if !ok {
-		return fmt.Errorf("creating the Wine prefix: wineboot exited with status %d (%v)", code, err)
+		if err != nil {
+			return fmt.Errorf("creating the Wine prefix: wineboot exited with status %d: %w", code, err)
+		}
+		return fmt.Errorf("creating the Wine prefix: wineboot exited with status %d", code)
 	}
 	rec.logger.Info("created Wine prefix", "path", envValue(spec.Env, "WINEPREFIX"))
 	return nil

@@ -29,6 +29,7 @@ func startSupervised(spec *sandbox.Spec, stdio sandbox.Stdio, cfg policy.Config,
 		sup, err = supervisor.Start(l, initPID, supervisor.Config{
 			Process:          cfg.Process,
 			ConnectRateLimit: cfg.Network.ConnectionRateLimit,
+			LogDestinations:  cfg.Network.DestinationMonitoring,
 			Sink:             sink,
 			Logger:           logger,
 		})
