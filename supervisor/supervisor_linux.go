@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -82,6 +83,9 @@ func Start(l *sandbox.Listener, initPID int, cfg Config) (*Supervisor, error) {
 		done:   make(chan struct{}), stop: make(chan struct{}),
 	}
 	s.rates.init()
+	if err := l.SetSyncWakeUp(); err != nil {
+		cfg.Logger.Debug("seccomp synchronous wake-up not available", "err", err)
+	}
 	s.wg.Add(1)
 	go s.tick()
 	go s.loop()
@@ -116,6 +120,10 @@ func (s *Supervisor) Close() {
 
 func (s *Supervisor) loop() {
 	defer close(s.done)
+	// One thread receives and responds, so the kernel's synchronous
+	// wake-up always finds the same waiter.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	var req sandbox.Request
 	for {
 		ready, err := s.listener.Wait()

@@ -120,6 +120,7 @@ func (r *recorder) exitEvent(code int, start time.Time, err error) {
 	e := audit.Event{Kind: audit.KindExit, ExitCode: intPtr(code), Fields: map[string]any{
 		"duration_ms":          time.Since(start).Milliseconds(),
 		"wrapper_peak_rss_kib": peakRSS(),
+		"wrapper_cpu_ms":       cpuTime().Milliseconds(),
 	}}
 	if code > 128 && code < 128+65 {
 		e.Signal = sigName(code - 128)

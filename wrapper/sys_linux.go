@@ -5,6 +5,7 @@ package wrapper
 import (
 	"os"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -30,6 +31,16 @@ func peakRSS() int64 {
 		return -1
 	}
 	return ru.Maxrss
+}
+
+// cpuTime returns the CPU time (user plus system) the wrapper process has
+// used so far, the supervisor included, or -1 if unknown.
+func cpuTime() time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return -1
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func sigName(n int) string { return unix.SignalName(syscall.Signal(n)) }
