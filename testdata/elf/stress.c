@@ -390,7 +390,7 @@ static int compare_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Returns the nearest-rank percentile (0 < percent <= 100) of n sorted values; n must be positive. */
+/* Returns the nearest-rank percentile (0 < percent <= 100) of n sorted values. n must be positive. */
 static uint64_t percentile_of(const uint64_t *sorted, size_t n, unsigned percent)
 {
     size_t rank = (n * percent + 99) / 100;
