@@ -50,11 +50,11 @@ func maxRSS(samples []rssSample) int64 {
 func (b *bench) floodBenchmark(duration time.Duration) string {
 	const title = "Memory during an event flood"
 	const goalText = "Goal: the wrapper's memory stays bounded during a flood of events."
-	port, stop, err := listenLoopback()
-	if err != nil {
-		return section(title, goalText, "not measured", "Opening the listener failed: "+markdownCell(err.Error()), "")
+	port, cleanup, failure := b.loopbackSetup("")
+	if failure != "" {
+		return section(title, goalText, "not measured", failure, "")
 	}
-	defer stop()
+	defer cleanup()
 
 	script := `while :; do "$0" connect-flood 127.0.0.1 "$1" ` + strconv.Itoa(floodAttempts) + ` >/dev/null; done`
 	argv := b.inGame("bench", "/bin/sh", "-c", script, filepath.Join(b.game, "stress"), port)

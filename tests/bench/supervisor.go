@@ -89,6 +89,25 @@ func listenLoopback() (string, func(), error) {
 	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port), func() { ln.Close() }, nil
 }
 
+// loopbackSetup opens a listener on 127.0.0.1 and, unless config is empty,
+// writes config.toml. cleanup undoes both. failure describes what went
+// wrong, for the section text.
+func (b *bench) loopbackSetup(config string) (port string, cleanup func(), failure string) {
+	port, stop, err := listenLoopback()
+	if err != nil {
+		return "", nil, "Opening the listener failed: " + markdownCell(err.Error())
+	}
+	if config == "" {
+		return port, stop, ""
+	}
+	removeConfig, err := b.writeConfig(config)
+	if err != nil {
+		stop()
+		return "", nil, "Writing config.toml failed: " + markdownCell(err.Error())
+	}
+	return port, func() { removeConfig(); stop() }, ""
+}
+
 // writeConfig writes config.toml into the throwaway XDG_CONFIG_HOME, where
 // every winewarden run reads it. The returned function removes it, so that
 // the next benchmark runs with the defaults.
@@ -114,16 +133,11 @@ var connectTimeLine = regexp.MustCompile(`OK connect-time n=(\d+) median_ns=(\d+
 func (b *bench) connectBenchmark(runs int) string {
 	const title = "Supervised syscall: connect to loopback"
 	const goalText = "Goal: a notified syscall adds at most 30 µs at the median over a bare run."
-	port, stop, err := listenLoopback()
-	if err != nil {
-		return section(title, goalText, "not measured", "Opening the listener failed: "+markdownCell(err.Error()), "")
+	port, cleanup, failure := b.loopbackSetup(highRateConfig)
+	if failure != "" {
+		return section(title, goalText, "not measured", failure, "")
 	}
-	defer stop()
-	removeConfig, err := b.writeConfig(highRateConfig)
-	if err != nil {
-		return section(title, goalText, "not measured", "Writing config.toml failed: "+markdownCell(err.Error()), "")
-	}
-	defer removeConfig()
+	defer cleanup()
 
 	connect := []string{filepath.Join(b.game, "stress"), "connect-time", "127.0.0.1", port, strconv.Itoa(connectCount)}
 	env := b.env()
@@ -227,16 +241,11 @@ func (r *floodRun) perSecond() float64 { return float64(r.attempts) * 1e9 / floa
 func (b *bench) throughputBenchmark() string {
 	const title = "Supervisor throughput"
 	const goalText = "Goal: at least 20,000 notifications per second on one core without losing events."
-	port, stop, err := listenLoopback()
-	if err != nil {
-		return section(title, goalText, "not measured", "Opening the listener failed: "+markdownCell(err.Error()), "")
+	port, cleanup, failure := b.loopbackSetup(highRateConfig)
+	if failure != "" {
+		return section(title, goalText, "not measured", failure, "")
 	}
-	defer stop()
-	removeConfig, err := b.writeConfig(highRateConfig)
-	if err != nil {
-		return section(title, goalText, "not measured", "Writing config.toml failed: "+markdownCell(err.Error()), "")
-	}
-	defer removeConfig()
+	defer cleanup()
 
 	target := "127.0.0.1:" + port
 	flood := []string{filepath.Join(b.game, "stress"), "connect-flood", "127.0.0.1", port, strconv.Itoa(floodAttempts)}
