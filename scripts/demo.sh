@@ -200,6 +200,8 @@ if ran_clean; then
         shell_error=$(grep -m1 -F "cannot create $marker" "$demo/runs/$count.err" | sed 's/.*: //' || true)
         if [ -n "$shell_error" ]; then
             verdict held "the shell ran in the sandbox, where creating the marker failed: $shell_error"
+        elif [ -n "${logs[count]}" ] && grep '"kind":"process"' "${logs[count]}" 2>/dev/null | grep -q '"decision":"deny"'; then
+            verdict held "the supervisor blocked the program start (see the process event below); no marker on the host"
         else
             verdict held "no marker on the host; the shell either did not run or wrote inside the sandbox"
         fi
@@ -227,6 +229,7 @@ show_events() {
     if command -v jq >/dev/null; then
         jq -r --arg kinds "$kinds" '
             select(("," + .kind + ",") as $k | $kinds | contains($k))
+            | select(.kind != "process" or .decision == "deny")
             | [ .time[11:23],
                 .kind,
                 (.layer // .rule // ""),
@@ -242,6 +245,8 @@ kinds = set(sys.argv[2].split(","))
 for line in open(sys.argv[1]):
     event = json.loads(line)
     if event.get("kind") not in kinds:
+        continue
+    if event["kind"] == "process" and event.get("decision") != "deny":
         continue
     in_force = event.get("in_force")
     parts = [event.get("time", "")[11:23], event["kind"], event.get("layer") or event.get("rule") or "",
@@ -273,11 +278,11 @@ for ((i = 1; i <= count; i++)); do
         echo "    (no session log)"
         continue
     fi
-    events=$(show_events "${logs[i]}" sensitive_access denial)
+    events=$(show_events "${logs[i]}" sensitive_access denial process policy_race)
     if [ -n "$events" ]; then
         printf '%s\n' "$events" | sed 's/^/    /'
     else
-        echo "    (no sensitive_access or denial events)"
+        echo "    (no sensitive_access, denial, blocked program or policy_race events)"
     fi
 done
 echo
