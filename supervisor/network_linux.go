@@ -107,6 +107,9 @@ func (s *Supervisor) handleNetwork(req *sandbox.Request, c call, args [6]uint64)
 	}
 	for _, d := range fresh {
 		fields := map[string]any{"syscall": c.String(), "family": d.Family}
+		if req.Arch == sandbox.ArchI386 {
+			fields["abi"] = "i386"
+		}
 		if proto != "" {
 			fields["protocol"] = proto
 		}

@@ -410,6 +410,42 @@ func TestNetworkDestinationsLogged(t *testing.T) {
 	}
 }
 
+// Raw int 0x80 code reaches connect through the i386 ABI, directly and
+// through socketcall(2); both must be seen like the x86_64 call.
+func TestI386ConnectLogged(t *testing.T) {
+	e := needSandbox(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	r := e.helperRun(t, nil, "connect-i386", "127.0.0.1", port)
+	for _, form := range []string{"direct", "socketcall"} {
+		if !strings.Contains(r.stdout, "RESULT connect "+form+" ok") {
+			t.Errorf("i386 connect (%s) failed in the sandbox:\n%s", form, r.stdout)
+		}
+	}
+	logged := 0
+	for _, ev := range eventsOf(r, audit.KindNetwork) {
+		if ev.Target == "127.0.0.1:"+port && fieldString(ev, "abi") == "i386" && fieldString(ev, "protocol") == "tcp" {
+			logged++
+		}
+	}
+	if logged != 2 {
+		t.Errorf("%d i386 network events for 127.0.0.1:%s, want 2 (direct and socketcall)", logged, port)
+	}
+}
+
 func TestSupervisorDeathEndsSandbox(t *testing.T) {
 	e := needSandbox(t)
 	// A process blocked in a supervised syscall, and one that is not.

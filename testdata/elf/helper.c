@@ -22,7 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -53,6 +56,7 @@ static const char usage_text[] =
     "  getppid-loop <n>       call getppid n times\n"
     "  marker <path>          write \"ran\" to path\n"
     "  syscalls               try calls a seccomp filter denies, via the x86_64 and i386 ABIs\n"
+    "  connect-i386 <ipv4> <port> connect through the i386 ABI, directly and through socketcall\n"
     "tiocsti and tioclinux exit with 0 if every attempt failed and 1 if any succeeded.\n";
 
 static void emit(const char *format, ...)
@@ -250,6 +254,61 @@ static long raw64(long nr, long a, long b, long c)
     return result < 0 ? -errno : result;
 }
 
+/* i386 numbers from arch/x86/entry/syscalls/syscall_32.tbl and include/uapi/linux/net.h. */
+#define I386_SOCKETCALL 102
+#define I386_CONNECT 362
+#define I386_SYS_CONNECT 3
+
+/*
+ * Connects two TCP sockets to ipv4:port through the i386 ABI (int 0x80): one with the direct
+ * connect syscall, one through socketcall(SYS_CONNECT). The i386 ABI takes 32-bit pointers, so
+ * the address and the socketcall arguments live in a page mapped below 4 GiB.
+ */
+static int cmd_connect_i386(const char *ip, const char *port_text)
+{
+    unsigned long long port;
+    struct sockaddr_in target;
+
+    memset(&target, 0, sizeof target);
+    target.sin_family = AF_INET;
+    if (!parse_number(port_text, 65535, &port) || inet_pton(AF_INET, ip, &target.sin_addr) != 1)
+        return usage();
+    target.sin_port = htons((unsigned short)port);
+
+    unsigned char *low_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+    if (low_page == MAP_FAILED) {
+        emit("FAIL connect-i386 mmap errno=%d\n", errno);
+        return EXIT_FAILED;
+    }
+    memcpy(low_page, &target, sizeof target);
+    unsigned int *socketcall_args = (unsigned int *)(low_page + 64);
+
+    int failed = 0;
+    for (int variant = 0; variant < 2; variant++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0) {
+            emit("FAIL connect-i386 socket errno=%d\n", errno);
+            return EXIT_FAILED;
+        }
+        long result;
+        const char *name;
+        if (variant == 0) {
+            name = "direct";
+            result = syscall_i386(I386_CONNECT, fd, (long)(unsigned long)low_page, sizeof target);
+        } else {
+            name = "socketcall";
+            socketcall_args[0] = (unsigned int)fd;
+            socketcall_args[1] = (unsigned int)(unsigned long)low_page;
+            socketcall_args[2] = sizeof target;
+            result = syscall_i386(I386_SOCKETCALL, I386_SYS_CONNECT, (long)(unsigned long)socketcall_args, 0);
+        }
+        report_syscall("connect", name, result);
+        failed |= result < 0;
+        close(fd);
+    }
+    return failed ? EXIT_FAILED : EXIT_OK;
+}
+
 /*
  * Tries syscalls whose result differs between a seccomp denial and the kernel's own error (for
  * example clone3(NULL) is EINVAL without a filter and ENOSYS with one), through both the
@@ -313,6 +372,8 @@ int main(int argc, char **argv)
         return cmd_getppid_loop(number);
     if (strcmp(command, "syscalls") == 0 && count == 0)
         return cmd_syscalls();
+    if (strcmp(command, "connect-i386") == 0 && count == 2)
+        return cmd_connect_i386(args[0], args[1]);
     if (strcmp(command, "marker") == 0 && count == 1)
         return write_text(command, args[0], O_TRUNC, "ran");
     return usage();
