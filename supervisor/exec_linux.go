@@ -31,6 +31,9 @@ type execTarget struct {
 	// opened, and the post-exec check then compares names only.
 	File  fileID
 	Known bool
+	// Writable is set when the program that would run lies on a mount
+	// that is not read-only, such as a memfd.
+	Writable bool
 }
 
 type fileID struct{ dev, ino uint64 }
@@ -116,6 +119,12 @@ func (s *Supervisor) handleExec(req *sandbox.Request, c call, args [6]uint64) {
 		WineScript:   script && isWineLoader(callerExe) && path.Dir(linuxPath) == path.Dir(callerExe),
 	}
 	decision := policy.DecideExec(s.cfg.Process, execReq)
+	if target.Writable {
+		// Landlock grants execute only beneath read-only locations, but
+		// files on kernel-internal mounts (a memfd, for one) are outside
+		// its reach.
+		decision = policy.ExecDecision{Rule: ruleWritableProgram, Name: "the program", Pattern: "a read-only location"}
+	}
 	fields := map[string]any{
 		"path": quote(linuxPath), "argv": quoteAll(av.Args), "argv_truncated": av.Truncated,
 	}
@@ -124,6 +133,9 @@ func (s *Supervisor) handleExec(req *sandbox.Request, c call, args [6]uint64) {
 	}
 	if !decision.Allow {
 		detail := fmt.Sprintf("%s matches %q", decision.Name, decision.Pattern)
+		if decision.Rule == ruleWritableProgram {
+			detail = "the program is not on a read-only mount (a memfd or another writable file); only read-only locations hold programs"
+		}
 		deny(p, unix.EACCES, decision.Rule, detail, withImage(fields, image))
 		s.log.Warn("blocked a program start", "pid", p.NSPID, "image", programName(fields), "rule", decision.Rule)
 		return
@@ -171,6 +183,19 @@ func withImage(fields map[string]any, image string) map[string]any {
 		fields["windows_image"] = quote(image)
 	}
 	return fields
+}
+
+// ruleWritableProgram names denials of programs outside read-only mounts.
+const ruleWritableProgram = "read_only_programs"
+
+// onReadOnlyMount reports whether the file open as fd lies on a read-only
+// mount. It errs towards false, which denies.
+func onReadOnlyMount(fd int) bool {
+	var fs unix.Statfs_t
+	if err := unix.Fstatfs(fd, &fs); err != nil {
+		return false
+	}
+	return fs.Flags&unix.ST_RDONLY != 0
 }
 
 // finalProgram is the path of the program that runs after the exec: the
@@ -221,6 +246,7 @@ func inspectExec(tid, dirfd int, name string, flags uint64, argv []string) execT
 		t.File = fileID{dev: st.Dev, ino: st.Ino}
 		t.Known = true
 	}
+	t.Writable = !onReadOnlyMount(int(f.Fd()))
 	return t
 }
 

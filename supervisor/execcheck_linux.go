@@ -203,7 +203,7 @@ func (s *Supervisor) verify(c *execCheck) bool {
 		return false
 	}
 	for _, a := range c.approved {
-		if a.matches(actual) {
+		if actual.readOnly && a.matches(actual) {
 			s.table.mu.Lock()
 			c.p.Exe = a.path
 			c.p.Image = a.image
@@ -297,6 +297,9 @@ type running struct {
 	// gives every program at least one argument (an empty argv[0] when
 	// the caller passed none), so an empty cmdline means not yet.
 	started bool
+	// readOnly is set when the program lies on a read-only mount; a
+	// program anywhere else was never approved.
+	readOnly bool
 }
 
 func readRunning(hostPID int) (running, error) {
@@ -309,6 +312,8 @@ func readRunning(hostPID int) (running, error) {
 	if err := unix.Stat(proc+"/exe", &st); err != nil {
 		return running{}, err
 	}
+	var fs unix.Statfs_t
+	readOnly := unix.Statfs(proc+"/exe", &fs) == nil && fs.Flags&unix.ST_RDONLY != 0
 	f, err := os.Open(proc + "/cmdline")
 	if err != nil {
 		return running{}, err
@@ -316,7 +321,7 @@ func readRunning(hostPID int) (running, error) {
 	defer f.Close()
 	buf := make([]byte, maxArgBytes+1)
 	n, _ := readFull(f, buf)
-	r := running{exe: exe, file: fileID{dev: st.Dev, ino: st.Ino}, started: n > 0}
+	r := running{exe: exe, file: fileID{dev: st.Dev, ino: st.Ino}, started: n > 0, readOnly: readOnly}
 	data := buf[:n]
 	if n > maxArgBytes {
 		data = data[:maxArgBytes]

@@ -410,6 +410,25 @@ func TestNetworkDestinationsLogged(t *testing.T) {
 	}
 }
 
+// A program copied into a memfd is writable memory, which Landlock's
+// execute rule does not cover; the supervisor must refuse to run it.
+func TestMemfdExecDenied(t *testing.T) {
+	e := needSandbox(t)
+	r := e.helperRun(t, nil, "memfd-exec", "/usr/bin/true")
+	if !strings.Contains(r.stdout, "FAIL memfd-exec errno=13") {
+		t.Errorf("a program ran from a memfd: exit %d, output:\n%s", r.code, r.stdout)
+	}
+	denied := false
+	for _, ev := range eventsOf(r, audit.KindProcess) {
+		if ev.Decision == audit.DecisionDeny && ev.Rule == "read_only_programs" {
+			denied = true
+		}
+	}
+	if !denied {
+		t.Errorf("no process event denies the memfd exec with rule read_only_programs")
+	}
+}
+
 // Raw int 0x80 code reaches connect through the i386 ABI, directly and
 // through socketcall(2); both must be seen like the x86_64 call.
 func TestI386ConnectLogged(t *testing.T) {

@@ -57,6 +57,7 @@ static const char usage_text[] =
     "  marker <path>          write \"ran\" to path\n"
     "  syscalls               try calls a seccomp filter denies, via the x86_64 and i386 ABIs\n"
     "  connect-i386 <ipv4> <port> connect through the i386 ABI, directly and through socketcall\n"
+    "  memfd-exec <program>   copy a program into a memfd and execute it from there (fexecve)\n"
     "tiocsti and tioclinux exit with 0 if every attempt failed and 1 if any succeeded.\n";
 
 static void emit(const char *format, ...)
@@ -310,6 +311,39 @@ static int cmd_connect_i386(const char *ip, const char *port_text)
 }
 
 /*
+ * Runs a program without a file on disk: copies it into a memfd and executes that. Returns only
+ * if the exec fails.
+ */
+static int cmd_memfd_exec(const char *program)
+{
+    int source = open(program, O_RDONLY | O_CLOEXEC);
+    if (source < 0) {
+        emit("FAIL memfd-exec open errno=%d\n", errno);
+        return EXIT_FAILED;
+    }
+    int memfd = memfd_create("payload", MFD_CLOEXEC);
+    if (memfd < 0) {
+        emit("FAIL memfd-exec memfd_create errno=%d\n", errno);
+        return EXIT_FAILED;
+    }
+    char buffer[65536];
+    ssize_t n;
+    while ((n = read(source, buffer, sizeof buffer)) > 0) {
+        if (write(memfd, buffer, (size_t)n) != n) {
+            emit("FAIL memfd-exec write errno=%d\n", errno);
+            return EXIT_FAILED;
+        }
+    }
+    close(source);
+    char *argv[] = {(char *)program, NULL};
+    char *envp[] = {NULL};
+    fflush(stdout);
+    fexecve(memfd, argv, envp);
+    emit("FAIL memfd-exec errno=%d\n", errno);
+    return EXIT_FAILED;
+}
+
+/*
  * Tries syscalls whose result differs between a seccomp denial and the kernel's own error (for
  * example clone3(NULL) is EINVAL without a filter and ENOSYS with one), through both the
  * x86_64 ABI and the i386 ABI (int 0x80). Prints one RESULT line per call and exits 0.
@@ -372,6 +406,8 @@ int main(int argc, char **argv)
         return cmd_getppid_loop(number);
     if (strcmp(command, "syscalls") == 0 && count == 0)
         return cmd_syscalls();
+    if (strcmp(command, "memfd-exec") == 0 && count == 1)
+        return cmd_memfd_exec(args[0]);
     if (strcmp(command, "connect-i386") == 0 && count == 2)
         return cmd_connect_i386(args[0], args[1]);
     if (strcmp(command, "marker") == 0 && count == 1)
