@@ -79,8 +79,8 @@ const (
 	seccompIoctlNotifSetFlags = 0x40082104
 )
 
-// SetSyncWakeUp asks the kernel (Linux 6.6 and later) to wake the supervisor
-// on the notifying thread's CPU and to switch to it at once, which removes
+// SetSyncWakeUp makes the kernel (Linux 6.6 and later) wake the supervisor
+// on the notifying thread's CPU and switch to it at once, which removes
 // most of the scheduling delay of each round trip. Older kernels return
 // EINVAL, and notifications then work as before.
 func (l *Listener) SetSyncWakeUp() error {

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// libseccomp 2.5 knows connect, sendto, sendmsg and sendmmsg on i386 only
+// libseccomp 2.5 handles connect, sendto, sendmsg and sendmmsg on i386 only
 // as socketcall(2) sub-calls and rejects their direct syscall numbers
 // (362, 369, 370 and 345 since Linux 4.3). A 32-bit program, or raw
 // int 0x80 code in a Windows game, can use those numbers, so a few

@@ -192,7 +192,7 @@ func TestFilterRefusesX32(t *testing.T) {
 const retUserNotif = 0x7fc00000
 
 // i386Direct are the direct i386 socket syscall numbers, which libseccomp
-// 2.5 knows only as socketcall(2) sub-calls.
+// 2.5 handles only as socketcall(2) sub-calls.
 var i386Direct = map[string]int32{"connect": 362, "sendto": 369, "sendmsg": 370, "sendmmsg": 345}
 
 // supervisedNr returns a syscall's number, from i386Direct where

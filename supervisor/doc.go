@@ -1,6 +1,6 @@
 // Package supervisor responds to the seccomp user notifications of one sandbox.
 // It runs in the wrapper process, outside every namespace of the sandbox,
-// and sees each program start (execve, execveat), each new process (fork,
+// and receives each program start (execve, execveat), each new process (fork,
 // vfork, clone without CLONE_THREAD) and each connection attempt (connect,
 // and sendto, sendmsg or sendmmsg with a destination), for both the x86_64
 // and the i386 ABI.

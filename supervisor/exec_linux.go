@@ -217,6 +217,7 @@ func inspectExec(tid, dirfd int, name string, flags uint64, argv []string) execT
 	if err != nil {
 		return t
 	}
+
 	filename := name
 	var interps []string
 	for depth := 0; ; depth++ {
@@ -240,6 +241,7 @@ func inspectExec(tid, dirfd int, name string, flags uint64, argv []string) execT
 		}
 	}
 	defer f.Close()
+
 	t.Interpreters = interps
 	var st unix.Stat_t
 	if unix.Fstat(int(f.Fd()), &st) == nil {
@@ -271,6 +273,7 @@ func openAsCaller(tid, dirfd int, name string, flags uint64) (*os.File, error) {
 			base = proc + "/fd/" + strconv.Itoa(dirfd)
 		}
 	}
+
 	dir, err := unix.Open(base, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
@@ -280,6 +283,7 @@ func openAsCaller(tid, dirfd int, name string, flags uint64) (*os.File, error) {
 	if flags&unix.AT_SYMLINK_NOFOLLOW != 0 {
 		how.Flags |= unix.O_NOFOLLOW
 	}
+
 	fd, err := unix.Openat2(dir, rel, &how)
 	if err != nil {
 		return nil, err

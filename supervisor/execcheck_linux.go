@@ -314,6 +314,7 @@ func readRunning(hostPID int) (running, error) {
 	}
 	var fs unix.Statfs_t
 	readOnly := unix.Statfs(proc+"/exe", &fs) == nil && fs.Flags&unix.ST_RDONLY != 0
+
 	f, err := os.Open(proc + "/cmdline")
 	if err != nil {
 		return running{}, err
@@ -321,6 +322,7 @@ func readRunning(hostPID int) (running, error) {
 	defer f.Close()
 	buf := make([]byte, maxArgBytes+1)
 	n, _ := readFull(f, buf)
+
 	r := running{exe: exe, file: fileID{dev: st.Dev, ino: st.Ino}, started: n > 0, readOnly: readOnly}
 	data := buf[:n]
 	if n > maxArgBytes {

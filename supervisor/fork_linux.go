@@ -43,6 +43,7 @@ func (s *Supervisor) handleFork(req *sandbox.Request) {
 		return
 	}
 	s.verifyPending(p)
+
 	live, pids, err := s.table.liveCount()
 	if err != nil {
 		if s.listener.Valid(req.ID) == nil {
@@ -52,6 +53,7 @@ func (s *Supervisor) handleFork(req *sandbox.Request) {
 		}
 		return
 	}
+
 	max := s.cfg.Process.MaxChildProcesses
 	if !s.limits.admit(live, max) {
 		s.answer(s.listener.Deny(req.ID, unix.EAGAIN))
@@ -61,6 +63,7 @@ func (s *Supervisor) handleFork(req *sandbox.Request) {
 	if s.listener.Valid(req.ID) != nil {
 		return
 	}
+
 	known := childrenOf(req.PID)
 	s.table.noteFork(p)
 	s.answer(s.listener.Continue(req.ID))

@@ -16,13 +16,13 @@ import (
 
 // process is the supervisor's record of one sandboxed process.
 type process struct {
-	// NSPID and NSPPID are pids in the sandbox's pid namespace, as the
-	// game sees them. HostPID is the pid in the supervisor's namespace,
+	// NSPID and NSPPID are pids in the sandbox's pid namespace, the ones
+	// the game itself uses. HostPID is the pid in the supervisor's namespace,
 	// zero until the process makes a supervised syscall.
 	NSPID, NSPPID int
 	HostPID       int
-	// Start is the start time in clock ticks since boot, which tells a
-	// reused pid from the process that had it before.
+	// Start is the start time in clock ticks since boot, which
+	// distinguishes a reused pid from the process that had it before.
 	Start     uint64
 	StartedAt time.Time
 	// Exe is the Linux program, Image the Windows program a Wine loader
@@ -310,6 +310,7 @@ func (t *table) lookupLocked(ns int, depth int) (*process, error) {
 	if st.ppid == 0 {
 		return nil, fmt.Errorf("process %d: %w", ns, errNotInSandbox)
 	}
+
 	var parent *process
 	if depth < maxAncestry {
 		parent, _ = t.lookupLocked(st.ppid, depth+1)
@@ -325,6 +326,7 @@ func (t *table) lookupLocked(ns int, depth int) (*process, error) {
 	if parent == nil {
 		parent = t.byNS[1]
 	}
+
 	p := t.newChild(parent, ns, st)
 	p.NSPPID = st.ppid
 	if orphan {
@@ -333,6 +335,7 @@ func (t *table) lookupLocked(ns int, depth int) (*process, error) {
 			p.Exe, p.Image, p.Argv = unknownExe, "", nil
 		}
 	}
+
 	if old := t.byNS[ns]; old != nil {
 		old.exited = true
 	}

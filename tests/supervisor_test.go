@@ -77,6 +77,27 @@ func chainHas(ev audit.Event, suffix string) bool {
 	return false
 }
 
+// acceptAndClose opens a TCP listener on 127.0.0.1 that accepts and closes
+// every connection until the test ends, and returns its port.
+func acceptAndClose(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
 // programStart returns the first process event whose image ends with name.
 func programStart(r result, decision, name string) (audit.Event, bool) {
 	for _, ev := range eventsOf(r, audit.KindProcess) {
@@ -316,21 +337,7 @@ var floodLine = regexp.MustCompile(`OK connect-flood attempts=(\d+) ok=(\d+) ref
 
 func TestConnectFloodRateLimited(t *testing.T) {
 	e := needSandbox(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	port := acceptAndClose(t)
 
 	// A limit well below what even a slow machine connects per second, so
 	// the flood exceeds it everywhere.
@@ -348,7 +355,7 @@ func TestConnectFloodRateLimited(t *testing.T) {
 	if refused == 0 {
 		t.Fatalf("3000 connects: none refused, the rate limit of %d per second never hit (%.1f s)", limit, seconds)
 	}
-	if most := limit * (int(seconds) + 2); ok > most {
+	if maxOK := limit * (int(seconds) + 2); ok > maxOK {
 		t.Errorf("%d connects went through in %.1f s, more than %d per second", ok, seconds, limit)
 	}
 
@@ -433,21 +440,7 @@ func TestMemfdExecDenied(t *testing.T) {
 // through socketcall(2); both must be seen like the x86_64 call.
 func TestI386ConnectLogged(t *testing.T) {
 	e := needSandbox(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	port := acceptAndClose(t)
 	r := e.helperRun(t, nil, "connect-i386", "127.0.0.1", port)
 	for _, form := range []string{"direct", "socketcall"} {
 		if !strings.Contains(r.stdout, "RESULT connect "+form+" ok") {
