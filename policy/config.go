@@ -38,7 +38,9 @@ type Process struct {
 	AllowShellExecution bool     `toml:"allow_shell_execution"`
 }
 
-// Network is the [network] table.
+// Network is the [network] table. The allowlist keys (AllowedDomains,
+// AllowedCIDRs and AllowedPorts) apply only in restrict mode, and
+// CompileNetworkRules turns them into NetworkRules.
 type Network struct {
 	Mode                  string `toml:"mode"`
 	DNSAwareness          bool   `toml:"dns_awareness"`
@@ -46,6 +48,21 @@ type Network struct {
 	// ConnectionRateLimit is the number of connection attempts per second
 	// one process may make before further attempts are refused.
 	ConnectionRateLimit int `toml:"connection_rate_limit"`
+	// AllowedDomains are host names such as "example.com", or "*.example.com"
+	// for every name below example.com.
+	AllowedDomains []string `toml:"allowed_domains"`
+	// AllowedCIDRs are address prefixes such as "192.0.2.0/24", or single
+	// addresses, that the game may reach without a DNS answer.
+	AllowedCIDRs []string `toml:"allowed_cidrs"`
+	// AllowedPorts are the destination ports allowed. Empty allows every port.
+	AllowedPorts []int `toml:"allowed_ports"`
+	// DNSServers are the resolvers that the DNS forwarder queries, as "IP" or
+	// "IP:port" (ParseDNSServers). Empty means the nameserver lines of
+	// /etc/resolv.conf, which the caller reads.
+	DNSServers []string `toml:"dns_servers"`
+	// MaxUniqueDestinations is the number of different destinations one
+	// session may contact before the next one counts as a network anomaly.
+	MaxUniqueDestinations int `toml:"max_unique_destinations"`
 }
 
 // SacredZone is one [[sacred_zones]] entry: a host path the game must never
@@ -97,6 +114,11 @@ func Default() Config {
 			DNSAwareness:          true,
 			DestinationMonitoring: true,
 			ConnectionRateLimit:   1000,
+			AllowedDomains:        []string{},
+			AllowedCIDRs:          []string{},
+			AllowedPorts:          []int{},
+			DNSServers:            []string{},
+			MaxUniqueDestinations: 100,
 		},
 		SacredZones: slices.Clone(defaultZones),
 	}

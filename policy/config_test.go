@@ -25,6 +25,8 @@ func TestDefaultReturnsFreshCopy(t *testing.T) {
 	first := Default()
 	first.SacredZones[0].Action = "read-only"
 	first.Process.AllowedPatterns = append(first.Process.AllowedPatterns, "x")
+	first.Network.AllowedDomains = append(first.Network.AllowedDomains, "example.com")
+	first.Network.AllowedPorts = append(first.Network.AllowedPorts, 443)
 
 	second := Default()
 	if second.SacredZones[0].Action != "deny" {
@@ -32,6 +34,10 @@ func TestDefaultReturnsFreshCopy(t *testing.T) {
 	}
 	if len(second.Process.AllowedPatterns) != 0 {
 		t.Errorf("changing one Default() changed the next: allowed_patterns %q", second.Process.AllowedPatterns)
+	}
+	if len(second.Network.AllowedDomains) != 0 || len(second.Network.AllowedPorts) != 0 {
+		t.Errorf("changing one Default() changed the next: allowed_domains %q, allowed_ports %v",
+			second.Network.AllowedDomains, second.Network.AllowedPorts)
 	}
 }
 
@@ -54,6 +60,12 @@ func TestDefaultValues(t *testing.T) {
 		{"network.mode", c.Network.Mode, "observe"},
 		{"network.dns_awareness", c.Network.DNSAwareness, true},
 		{"network.destination_monitoring", c.Network.DestinationMonitoring, true},
+		{"network.connection_rate_limit", c.Network.ConnectionRateLimit, 1000},
+		{"network.allowed_domains", c.Network.AllowedDomains, []string{}},
+		{"network.allowed_cidrs", c.Network.AllowedCIDRs, []string{}},
+		{"network.allowed_ports", c.Network.AllowedPorts, []int{}},
+		{"network.dns_servers", c.Network.DNSServers, []string{}},
+		{"network.max_unique_destinations", c.Network.MaxUniqueDestinations, 100},
 	}
 	for _, check := range checks {
 		if !reflect.DeepEqual(check.got, check.want) {

@@ -19,6 +19,12 @@
 // [[sacred_zones]] entries in the file add to it, and Parse documents how an
 // entry overrides a built-in zone.
 //
+// In restrict mode the game may reach only what [network] allows.
+// CompileNetworkRules turns allowed_domains, allowed_cidrs and allowed_ports
+// into NetworkRules, whose methods decide one DNS name, address or port at a
+// time. Tracking which addresses an allowed DNS answer produced is left to
+// the caller.
+//
 // The path functions (Within, Zone.Matches, CheckBindSource) compare paths
 // lexically and never touch the filesystem. Callers must resolve symbolic
 // links (filepath.EvalSymlinks) before asking, because a symlink to ~/.ssh

@@ -9,8 +9,7 @@ import (
 // NotEnforced lists the settings that this version parses and validates but
 // does not act on yet, each as "key = value" with the value in TOML syntax,
 // sorted. The caller shows them so that a user does not mistake such a
-// setting for protection. network.mode is listed only when it is "restrict", because
-// "observe" and "offline" are enforced.
+// setting for protection.
 func NotEnforced(c Config) []string {
 	settings := []string{
 		setting("winewarden.no_prompts_during_gameplay", c.WineWarden.NoPromptsDuringGameplay),
@@ -18,10 +17,6 @@ func NotEnforced(c Config) []string {
 		setting("trust.default_tier", c.Trust.DefaultTier),
 		setting("trust.auto_promote", c.Trust.AutoPromote),
 		setting("trust.promotion_after_runs", c.Trust.PromotionAfterRuns),
-		setting("network.dns_awareness", c.Network.DNSAwareness),
-	}
-	if c.Network.Mode == "restrict" {
-		settings = append(settings, setting("network.mode", c.Network.Mode))
 	}
 	// The sandbox hides every sacred zone, so "redirect" and "read-only"
 	// act like "deny": stricter than asked, but not what was asked.

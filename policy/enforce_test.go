@@ -1,7 +1,9 @@
 package policy
 
 import (
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/pelletier/go-toml/v2"
@@ -9,7 +11,6 @@ import (
 
 func TestNotEnforcedDefault(t *testing.T) {
 	want := []string{
-		"network.dns_awareness = true",
 		"trust.auto_promote = true",
 		"trust.default_tier = \"yellow\"",
 		"trust.promotion_after_runs = 5",
@@ -21,31 +22,20 @@ func TestNotEnforcedDefault(t *testing.T) {
 	}
 }
 
-func TestNotEnforcedNetworkMode(t *testing.T) {
-	tests := []struct {
-		mode   string
-		listed bool
-	}{
-		{"observe", false},
-		{"offline", false},
-		{"restrict", true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.mode, func(t *testing.T) {
-			c := Default()
-			c.Network.Mode = tt.mode
-			got := NotEnforced(c)
-
-			listed := false
-			for _, s := range got {
-				if s == `network.mode = "restrict"` {
-					listed = true
+func TestNotEnforcedOmitsNetwork(t *testing.T) {
+	for _, mode := range networkModes {
+		for _, dnsAwareness := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s dns_awareness=%v", mode, dnsAwareness), func(t *testing.T) {
+				c := Default()
+				c.Network.Mode = mode
+				c.Network.DNSAwareness = dnsAwareness
+				for _, s := range NotEnforced(c) {
+					if strings.HasPrefix(s, "network.") {
+						t.Errorf("NotEnforced() lists %q, but every [network] setting is enforced", s)
+					}
 				}
-			}
-			if listed != tt.listed {
-				t.Errorf("network.mode = %q listed = %v, want %v (got %q)", tt.mode, listed, tt.listed, got)
-			}
-		})
+			})
+		}
 	}
 }
 

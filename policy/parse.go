@@ -80,11 +80,19 @@ func Parse(data []byte, name string) (Config, error) {
 	}
 
 	cfg.SacredZones = mergeZones(Default().SacredZones, cfg.SacredZones)
-	if cfg.Process.AllowedPatterns == nil {
-		cfg.Process.AllowedPatterns = []string{}
+	for _, list := range []*[]string{
+		&cfg.Process.AllowedPatterns,
+		&cfg.Process.BlockedPatterns,
+		&cfg.Network.AllowedDomains,
+		&cfg.Network.AllowedCIDRs,
+		&cfg.Network.DNSServers,
+	} {
+		if *list == nil {
+			*list = []string{}
+		}
 	}
-	if cfg.Process.BlockedPatterns == nil {
-		cfg.Process.BlockedPatterns = []string{}
+	if cfg.Network.AllowedPorts == nil {
+		cfg.Network.AllowedPorts = []int{}
 	}
 
 	if problems := cfg.problems(); len(problems) > 0 {

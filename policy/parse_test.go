@@ -50,6 +50,25 @@ func TestParseKeepsDefaultsForMissingKeys(t *testing.T) {
 				c.Process.BlockedPatterns = []string{"cmd.exe", "powershell*"}
 			},
 		},
+		{
+			"network allowlist",
+			"[network]\nmode = \"restrict\"\nallowed_domains = [\"example.com\", \"*.example.net\"]\n" +
+				"allowed_cidrs = [\"192.0.2.0/24\"]\nallowed_ports = [443, 27015]\n" +
+				"dns_servers = [\"192.0.2.53\"]\nmax_unique_destinations = 20\n",
+			func(c *Config) {
+				c.Network.Mode = "restrict"
+				c.Network.AllowedDomains = []string{"example.com", "*.example.net"}
+				c.Network.AllowedCIDRs = []string{"192.0.2.0/24"}
+				c.Network.AllowedPorts = []int{443, 27015}
+				c.Network.DNSServers = []string{"192.0.2.53"}
+				c.Network.MaxUniqueDestinations = 20
+			},
+		},
+		{
+			"empty network lists",
+			"[network]\nallowed_domains = []\nallowed_cidrs = []\nallowed_ports = []\ndns_servers = []\n",
+			func(*Config) {},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -162,7 +181,8 @@ func TestParseErrors(t *testing.T) {
 			"unknown subtable",
 			"[network.proxy]\n",
 			`config.toml:1: unknown table "network.proxy"; valid keys in [network] are ` +
-				`connection_rate_limit, destination_monitoring, dns_awareness, mode`,
+				`allowed_cidrs, allowed_domains, allowed_ports, connection_rate_limit, destination_monitoring, ` +
+				`dns_awareness, dns_servers, max_unique_destinations, mode`,
 		},
 		{
 			"quoted unknown key",
@@ -194,6 +214,26 @@ func TestParseErrors(t *testing.T) {
 			"integer in array",
 			"[process]\nblocked_patterns = [\"a\", 2]\n",
 			`config.toml:2: key "process.blocked_patterns": expected an array of strings, found an array containing an integer`,
+		},
+		{
+			"string in port list",
+			"[network]\nallowed_ports = [80, \"443\"]\n",
+			`config.toml:2: key "network.allowed_ports": expected an array of integers, found an array containing a string`,
+		},
+		{
+			"integer for port list",
+			"[network]\n\nallowed_ports = 443\n",
+			`config.toml:3: key "network.allowed_ports": expected an array of integers, found an integer`,
+		},
+		{
+			"integer in domain list",
+			"[network]\nallowed_domains = [1]\n",
+			`config.toml:2: key "network.allowed_domains": expected an array of strings, found an array containing an integer`,
+		},
+		{
+			"string for unique destinations",
+			"[network]\nmax_unique_destinations = \"100\"\n",
+			`config.toml:2: key "network.max_unique_destinations": expected an integer, found a string`,
 		},
 		{
 			"wrong type in inline table",
@@ -290,6 +330,31 @@ func TestParseRunsValidate(t *testing.T) {
 		`config.toml: network.mode = "open" is invalid: use "observe", "offline" or "restrict"`
 	if err == nil || err.Error() != want {
 		t.Errorf("Parse error =\n%v\nwant\n%s", err, want)
+	}
+}
+
+func TestParseRunsNetworkChecks(t *testing.T) {
+	doc := "[network]\nallowed_domains = [\"*\"]\nallowed_cidrs = [\"192.0.2.1/24\"]\n" +
+		"allowed_ports = [0]\ndns_servers = [\"dns.example\"]\nmax_unique_destinations = 0\n"
+	_, err := Parse([]byte(doc), "config.toml")
+	if err == nil {
+		t.Fatal("Parse succeeded, want an error for each network entry")
+	}
+	wantPrefixes := []string{
+		`config.toml: network.allowed_domains[0] = "*" is invalid because`,
+		`config.toml: network.allowed_cidrs[0] = "192.0.2.1/24" is invalid because`,
+		`config.toml: network.allowed_ports[0] = 0 is out of range`,
+		`config.toml: network.dns_servers[0] = "dns.example" is invalid because`,
+		`config.toml: network.max_unique_destinations = 0 is out of range`,
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != len(wantPrefixes) {
+		t.Fatalf("Parse reported %d problems, want %d:\n%s", len(lines), len(wantPrefixes), err)
+	}
+	for i, want := range wantPrefixes {
+		if !strings.HasPrefix(lines[i], want) {
+			t.Errorf("problem %d = %q, want it to start with %q", i, lines[i], want)
+		}
 	}
 }
 

@@ -251,6 +251,9 @@ func describeType(t reflect.Type) string {
 		if t.Elem().Kind() == reflect.String {
 			return "an array of strings"
 		}
+		if t.Elem().Kind() == reflect.Int {
+			return "an array of integers"
+		}
 	}
 	return t.String()
 }

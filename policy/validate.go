@@ -15,10 +15,14 @@ const (
 	maxChildProcesses = 100000
 )
 
-// Limits for network.connection_rate_limit, also sanity bounds.
+// Limits for network.connection_rate_limit and
+// network.max_unique_destinations, also sanity bounds.
 const (
 	minConnectionRate = 1
 	maxConnectionRate = 1000000
+
+	minUniqueDestinations = 1
+	maxUniqueDestinations = 1000000
 )
 
 // Validate checks every value against the values it allows. The returned
@@ -57,6 +61,14 @@ func (c Config) problems() []error {
 	if n := c.Network.ConnectionRateLimit; n < minConnectionRate || n > maxConnectionRate {
 		add(fmt.Errorf("network.connection_rate_limit = %d is out of range: use a value from %d to %d attempts per second",
 			n, minConnectionRate, maxConnectionRate))
+	}
+	_, allowlistErrs := compileNetworkRules(c.Network)
+	errs = append(errs, allowlistErrs...)
+	_, serverErrs := parseDNSServers(c.Network.DNSServers)
+	errs = append(errs, serverErrs...)
+	if n := c.Network.MaxUniqueDestinations; n < minUniqueDestinations || n > maxUniqueDestinations {
+		add(fmt.Errorf("network.max_unique_destinations = %d is out of range: use a value from %d to %d destinations per session",
+			n, minUniqueDestinations, maxUniqueDestinations))
 	}
 
 	for _, zone := range c.SacredZones {

@@ -89,6 +89,29 @@ func TestValidate(t *testing.T) {
 		},
 		{"connection rate limit one", func(c *Config) { c.Network.ConnectionRateLimit = 1 }, ""},
 		{
+			"restrict allowlist",
+			func(c *Config) {
+				c.Network.Mode = "restrict"
+				c.Network.AllowedDomains = []string{"example.com", "*.example.net", "Example.ORG."}
+				c.Network.AllowedCIDRs = []string{"192.0.2.0/24", "2001:db8::/32", "127.0.0.1", "::1"}
+				c.Network.AllowedPorts = []int{1, 443, 65535}
+				c.Network.DNSServers = []string{"192.0.2.53", "192.0.2.53:5353", "[2001:db8::53]:53"}
+			},
+			"",
+		},
+		{"one unique destination", func(c *Config) { c.Network.MaxUniqueDestinations = 1 }, ""},
+		{"1000000 unique destinations", func(c *Config) { c.Network.MaxUniqueDestinations = 1000000 }, ""},
+		{
+			"zero unique destinations",
+			func(c *Config) { c.Network.MaxUniqueDestinations = 0 },
+			"network.max_unique_destinations = 0 is out of range: use a value from 1 to 1000000 destinations per session",
+		},
+		{
+			"too many unique destinations",
+			func(c *Config) { c.Network.MaxUniqueDestinations = 1000001 },
+			"network.max_unique_destinations = 1000001 is out of range: use a value from 1 to 1000000 destinations per session",
+		},
+		{
 			"zone actions",
 			func(c *Config) {
 				c.SacredZones = append(c.SacredZones,
