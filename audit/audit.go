@@ -52,6 +52,11 @@ const (
 	KindNetwork       = "network"        // a connection attempt or a send with a destination
 	KindRateLimit     = "rate_limit"     // calls refused by the per-process rate limit in one second
 	KindEventsDropped = "events_dropped" // events lost because the event queue was full
+
+	// Events of the network policy and the DNS forwarder.
+	KindDNS            = "dns"             // one DNS query of the game and the answer it got
+	KindNetworkAnomaly = "network_anomaly" // network behaviour that counts against trust, with its reason
+	KindNetworkSummary = "network_summary" // unique destinations and anomaly counts of the session
 )
 
 // Decisions, stored in Event.Decision.
@@ -60,6 +65,9 @@ const (
 	DecisionAllow       = "allow"
 	DecisionNeutralized = "neutralized"
 	DecisionKilled      = "killed"
+	// DecisionRedirect marks a DNS query sent to the supervisor's forwarder
+	// instead of the server the program named.
+	DecisionRedirect = "redirect"
 )
 
 // Event is one line of a session log. Emit always sets Time and Session. The

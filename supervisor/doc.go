@@ -9,8 +9,10 @@
 // seccomp deny rules) say what a game cannot do, but not what it tried.
 // The supervisor turns those syscalls into decisions and events: [process]
 // rules for program starts, the max_child_processes limit, a per-process
-// connection rate limit, a process tree with Windows images, and network
-// destinations.
+// connection rate limit, a process tree with Windows images, and the network
+// policy: destinations with the DNS names they came from (recorded by the
+// forwarder in package dnsforward), anomalies, and the observe, offline and
+// restrict modes.
 //
 // What it assumes and how it stays safe:
 //
@@ -20,13 +22,20 @@
 //     thread. This needs ptrace access to the sandbox, which the same user
 //     has (Yama's ptrace_scope up to 1 allows it for descendants).
 //   - A denial responds with a positive errno (EACCES, EAGAIN, ECONNREFUSED)
-//     that the kernel returns as a failure. Nothing is emulated here.
+//     that the kernel returns as a failure.
 //   - An allowed exec must continue in the kernel, which reads the path
 //     again. The post-exec check (execcheck_linux.go) compares what then
 //     runs with what was approved and kills a mismatch; Landlock's execute
 //     rule remains the hard layer.
-//   - Network destinations are observed, not enforced: the kernel reads the
-//     address again after the response.
+//   - In observe mode destinations are logged, not enforced: the kernel
+//     reads the address again after the response. Offline mode is held by
+//     the sandbox's own network namespace. Restrict mode never continues a
+//     network call. The supervisor copies the socket (pidfd_getfd), the
+//     address and the data, checks the copy and makes the call itself
+//     (emulate_linux.go, netemulate_linux.go). It does so for every socket
+//     family, because a racing thread could otherwise swap the descriptor.
+//   - DNS queries to port 53 of any address are sent to the forwarder the
+//     same way, in observe and restrict mode.
 //   - Events leave through one bounded queue. The supervisor never waits for
 //     the disk; an overflow is counted and reported as events_dropped.
 //   - If the wrapper process dies, the kernel kills the sandbox (the init

@@ -12,21 +12,36 @@ import (
 // event it caps the queue near 4 MiB.
 const queueSize = 4096
 
+// The writer drains the queue every flushInterval, or at once when
+// flushBatch events wait. Waking it for every event cost the supervisor's
+// loop several microseconds per notification (a futex wake-up), which a
+// game making one connect after another waited for.
+const (
+	flushInterval = 10 * time.Millisecond
+	flushBatch    = 256
+)
+
 // eventQueue carries events from the supervisor to a sink (the session
-// log) through one bounded channel. Put never blocks: when the channel is
-// full the event is counted as dropped, and the writer reports the count as
-// an events_dropped record, so the game never waits for the disk and the
-// queue never grows without bound.
+// log). Put never blocks: when queueSize events wait, a further event is
+// counted as dropped, and the writer reports the count as an
+// events_dropped record, so the game never waits for the disk and the
+// queue never grows without bound. Events reach the sink in the order Put
+// received them, at most flushInterval later.
 type eventQueue struct {
-	ch      chan audit.Event
+	mu      sync.Mutex
+	pending []audit.Event
+	// writing counts events the writer took but has not passed to the
+	// sink yet; they count against queueSize too.
+	writing int
+	closed  bool
 	dropped atomic.Int64
+	wake    chan struct{}
 	sink    func(audit.Event)
 	done    chan struct{}
-	once    sync.Once
 }
 
 func newEventQueue(sink func(audit.Event)) *eventQueue {
-	q := &eventQueue{ch: make(chan audit.Event, queueSize), sink: sink, done: make(chan struct{})}
+	q := &eventQueue{wake: make(chan struct{}, 1), sink: sink, done: make(chan struct{})}
 	go q.write()
 	return q
 }
@@ -36,44 +51,73 @@ func (q *eventQueue) Put(e audit.Event) {
 	if e.Time.IsZero() {
 		e.Time = time.Now()
 	}
-	select {
-	case q.ch <- e:
-	default:
+	q.mu.Lock()
+	if q.closed || len(q.pending)+q.writing >= queueSize {
+		q.mu.Unlock()
 		q.dropped.Add(1)
+		return
+	}
+	q.pending = append(q.pending, e)
+	n := len(q.pending)
+	q.mu.Unlock()
+	if n == flushBatch {
+		q.signal()
+	}
+}
+
+func (q *eventQueue) signal() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
 	}
 }
 
 // Close writes what is queued and a final drop count, then returns.
 func (q *eventQueue) Close() {
-	q.once.Do(func() { close(q.ch) })
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.signal()
 	<-q.done
 }
 
 func (q *eventQueue) write() {
 	defer close(q.done)
-	ticker := time.NewTicker(time.Second)
+	ticker := time.NewTicker(flushInterval)
 	defer ticker.Stop()
 	var reported int64
-	report := func() {
+	var batch []audit.Event
+	for {
+		select {
+		case <-q.wake:
+		case <-ticker.C:
+		}
+		q.mu.Lock()
+		batch, q.pending = q.pending, batch[:0]
+		q.writing = len(batch)
+		closed := q.closed
+		q.mu.Unlock()
+		for _, e := range batch {
+			q.sink(e)
+			q.mu.Lock()
+			q.writing--
+			q.mu.Unlock()
+		}
+		clear(batch)
 		if n := q.dropped.Load(); n > reported {
 			q.sink(audit.Event{Kind: audit.KindEventsDropped, Detail: "the event queue was full",
 				Fields: map[string]any{"dropped": n - reported, "dropped_total": n}})
 			reported = n
 		}
-	}
-	for {
-		select {
-		case e, ok := <-q.ch:
-			if !ok {
-				report()
-				return
+		if closed {
+			q.mu.Lock()
+			rest := q.pending
+			q.pending = nil
+			q.mu.Unlock()
+			for _, e := range rest {
+				q.sink(e)
 			}
-			q.sink(e)
-			if len(q.ch) == 0 {
-				report()
-			}
-		case <-ticker.C:
-			report()
+			return
 		}
 	}
 }

@@ -71,6 +71,40 @@ func (m memory) readOnce(addr uint64, buf []byte) (int, error) {
 	}
 }
 
+// readBulk copies len(buf) bytes from addr in one call, for payloads that
+// span many pages. Only a complete copy succeeds.
+func (m memory) readBulk(addr uint64, buf []byte) error {
+	n, err := m.readOnce(addr, buf)
+	if err != nil {
+		return err
+	}
+	if n != len(buf) {
+		return fmt.Errorf("reading %d bytes at %#x in process %d: %w", len(buf), addr, m.pid, unix.EFAULT)
+	}
+	return nil
+}
+
+// write copies buf to addr with process_vm_writev, as the kernel writes
+// results back into the caller's memory.
+func (m memory) write(addr uint64, buf []byte) error {
+	local := []unix.Iovec{{Base: &buf[0]}}
+	local[0].SetLen(len(buf))
+	remote := []unix.RemoteIovec{{Base: uintptr(addr), Len: len(buf)}}
+	for {
+		n, err := unix.ProcessVMWritev(m.pid, local, remote, 0)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("writing %#x in process %d: %w", addr, m.pid, err)
+		}
+		if n != len(buf) {
+			return fmt.Errorf("writing %#x in process %d: %w", addr, m.pid, unix.EFAULT)
+		}
+		return nil
+	}
+}
+
 // readString copies a NUL-terminated string of at most max bytes (NUL not
 // counted) from addr, one page at a time.
 func (m memory) readString(addr uint64, max int) ([]byte, error) {

@@ -14,21 +14,20 @@ import (
 	"github.com/winewarden/winewarden/sandbox"
 )
 
-// Network telemetry observes; it does not enforce a destination policy.
 // NOTE: Wine 8 performs a Windows program's connect() in wineserver, so such
 // connections are attributed to wineserver, and its rate limit is shared by
 // all Windows programs of the session.
-// NOTE: the destination is copied before the call continues, so a program
-// that rewrites its sockaddr in between is logged with the address it
-// showed, not the one it reached. Enforcement must emulate the call
-// instead.
+// NOTE: in observe and offline mode a destination is copied before the call
+// continues, so a program that rewrites its sockaddr in between is logged
+// with the address it showed, not the one it reached. Offline mode is held
+// by the network namespace; restrict mode emulates every call instead.
 
 // Per-process bookkeeping of network calls.
 type netState struct {
 	second   time.Time
 	attempts int
-	// sentTo holds destinations already logged for sends, so that a
-	// stream of datagrams to one peer is one event and one attempt.
+	// sentTo holds destinations already logged for sends and denials, so
+	// that a stream of datagrams to one peer is one event and one attempt.
 	sentTo map[string]struct{}
 }
 
@@ -50,8 +49,10 @@ func layoutFor(ptr int) msgLayout {
 	return msgLayout{msghdr: 56, mmsghdr: 64, namelenOff: 8}
 }
 
-// handleNetwork logs where a connect or send goes and applies the
-// per-process rate limit.
+// handleNetwork decides a connect or send. Calls in restrict mode and DNS
+// queries to redirect are emulated. In observe mode everything else is
+// logged, rate-limited and continued. Offline mode refuses it unless it
+// stays on loopback.
 func (s *Supervisor) handleNetwork(req *sandbox.Request, c call, args [6]uint64) {
 	p, err := s.table.resolve(req.PID, false)
 	if err != nil {
@@ -61,64 +62,173 @@ func (s *Supervisor) handleNetwork(req *sandbox.Request, c call, args [6]uint64)
 		s.verifyPending(p)
 	}
 	mem := memory{pid: req.PID, ptr: pointerSize(req.Arch)}
+	if s.cfg.Network.Mode == ModeRestrict {
+		s.emulate(req, p, mem, c, args)
+		return
+	}
 	dests := s.destinations(mem, c, args)
 	if len(dests) == 0 {
 		// A send without a destination goes to the connected peer.
 		s.answer(s.listener.Continue(req.ID))
 		return
 	}
-	proto := ""
-	if p != nil && (dests[0].Family == "inet" || dests[0].Family == "inet6") {
-		// The lock keeps the pidfd open while it is used.
-		s.table.mu.Lock()
-		proto = socketProto(p, int(int32(args[0])))
-		s.table.mu.Unlock()
+	sc, errno := copySocket(req.PID, s.leaderPidfd(req, p), int(int32(args[0])))
+	if errno != 0 {
+		// The kernel fails the call the same way.
+		s.answer(s.listener.Continue(req.ID))
+		return
 	}
+	defer sc.close()
 	if s.listener.Valid(req.ID) != nil {
 		return
 	}
-
-	// Decide under the table lock, which also guards netState.
-	s.table.mu.Lock()
-	var fresh []Destination
-	allowed := true
-	if p != nil {
-		fresh = p.net.newDestinations(c, dests, proto)
-		if c == callConnect || len(fresh) > 0 {
-			allowed = p.net.attempt(s.cfg.ConnectRateLimit)
+	verdicts := make([]destVerdict, len(dests))
+	for i, d := range dests {
+		verdicts[i] = s.decide(d, sc.typ)
+		if verdicts[i].action == actRedirect {
+			s.emulate(req, p, mem, c, args)
+			return
 		}
-	} else {
-		fresh = dests
 	}
-	s.table.mu.Unlock()
-
-	if !allowed {
-		errno := unix.EAGAIN
-		if c == callConnect {
-			errno = unix.ECONNREFUSED
-		}
-		s.answer(s.listener.Deny(req.ID, errno))
-		s.rates.refuse(p, c)
+	if !s.rateAllows(req, p, c, dests, sc.protocol()) {
 		return
 	}
+	for i, v := range verdicts {
+		if v.action == actDeny {
+			s.answer(s.listener.Deny(req.ID, v.errno))
+			s.report(req, p, c, sc.protocol(), dests[i], v, -1)
+			return
+		}
+	}
 	s.answer(s.listener.Continue(req.ID))
+	for i, d := range dests {
+		s.report(req, p, c, sc.protocol(), d, verdicts[i], -1)
+	}
+}
+
+// decide gathers the facts about one destination and applies the policy.
+func (s *Supervisor) decide(d Destination, sockType int) destVerdict {
+	q := destQuery{mode: s.cfg.Network.Mode, rules: s.cfg.Network.Rules, dest: d, sockType: sockType,
+		forwarder: s.cfg.Network.DNSUDP.IsValid()}
+	if d.Family == "inet" || d.Family == "inet6" {
+		q.forwarderDest = s.isForwarder(d)
+		_, q.seen, q.allowedAnswer = s.names.lookup(d.Addr)
+	}
+	return decideDestination(q)
+}
+
+// rateAllows applies the per-process rate limit to a connect, or to a
+// send to a destination this process has not used before, and denies the
+// call when the limit is reached.
+func (s *Supervisor) rateAllows(req *sandbox.Request, p *process, c call, dests []Destination, proto string) bool {
+	if p == nil {
+		return true
+	}
+	s.table.mu.Lock()
+	allowed := true
+	if c == callConnect || p.net.hasNew(dests, proto) {
+		allowed = p.net.attempt(s.cfg.ConnectRateLimit)
+	}
+	s.table.mu.Unlock()
+	if allowed {
+		return true
+	}
+	errno := unix.EAGAIN
+	if c == callConnect {
+		errno = unix.ECONNREFUSED
+	}
+	s.answer(s.listener.Deny(req.ID, errno))
+	s.rates.refuse(p, c)
+	return false
+}
+
+// report logs one destination: the event (once per process for sends and
+// denials), the session's destination table and any anomaly. bytes is the
+// payload the supervisor sent itself, or -1.
+func (s *Supervisor) report(req *sandbox.Request, p *process, c call, proto string, d Destination, v destVerdict, bytes int64) {
+	decision := audit.DecisionAllow
+	if v.action == actDeny {
+		decision = audit.DecisionDeny
+	}
+	target := d.String()
+	var domain string
+	inet := d.Family == "inet" || d.Family == "inet6"
+	if inet {
+		if names, _, _ := s.names.lookup(d.Addr); len(names) > 0 {
+			domain = names[0]
+		}
+		unique := s.stats.note(proto, target, domain, decision, bytes, time.Now())
+		if limit := s.cfg.Network.MaxUniqueDestinations; limit > 0 && unique > limit && s.stats.anomaly(anomalyUniqueDestinations, "") {
+			s.emit(p, audit.Event{Kind: audit.KindNetworkAnomaly, Rule: anomalyUniqueDestinations, Target: target,
+				Detail: "more than " + strconv.Itoa(limit) + " unique destinations in this session",
+				Fields: map[string]any{"limit": limit}})
+		}
+	}
+	if v.anomaly != "" && s.stats.anomaly(v.anomaly, target) {
+		s.emit(p, audit.Event{Kind: audit.KindNetworkAnomaly, Rule: v.anomaly, Target: target, Decision: decision,
+			Detail: anomalyDetail(v.anomaly), Fields: map[string]any{"domain": domain}})
+	}
 	if !s.cfg.LogDestinations {
 		return
 	}
-	for _, d := range fresh {
-		fields := map[string]any{"syscall": c.String(), "family": d.Family}
-		if req.Arch == sandbox.ArchI386 {
-			fields["abi"] = "i386"
-		}
-		if proto != "" {
-			fields["protocol"] = proto
-		}
-		if d.Family == "inet" || d.Family == "inet6" {
-			fields["ip"] = d.Addr.String()
-			fields["port"] = d.Port
-		}
-		s.emit(p, audit.Event{Kind: audit.KindNetwork, Decision: audit.DecisionAllow, Target: d.String(), Fields: fields})
+	fresh := true
+	if p != nil && (c != callConnect || decision == audit.DecisionDeny) {
+		s.table.mu.Lock()
+		fresh = p.net.firstUse(decision + " " + proto + " " + target)
+		s.table.mu.Unlock()
 	}
+	if !fresh {
+		return
+	}
+	fields := map[string]any{"syscall": c.String(), "family": d.Family, "mode": s.mode()}
+	if req.Arch == sandbox.ArchI386 {
+		fields["abi"] = "i386"
+	}
+	if proto != "" {
+		fields["protocol"] = proto
+	}
+	if inet {
+		fields["ip"] = d.Addr.String()
+		fields["port"] = d.Port
+		if domain != "" {
+			fields["domain"] = domain
+		}
+	}
+	s.emit(p, audit.Event{Kind: audit.KindNetwork, Decision: decision, Rule: v.rule, Target: target, Fields: fields})
+}
+
+func (s *Supervisor) mode() string {
+	if s.cfg.Network.Mode == "" {
+		return ModeObserve
+	}
+	return s.cfg.Network.Mode
+}
+
+func anomalyDetail(reason string) string {
+	switch reason {
+	case anomalyUnresolvedIP:
+		return "connection to an address that no DNS answer of this session produced"
+	case anomalyDeniedByPolicy:
+		return "destination refused by the network policy"
+	case anomalyRateLimit:
+		return "connection attempts over the rate limit"
+	case anomalyTXTQuery:
+		return "DNS TXT query for a name not on allowed_domains"
+	}
+	return reason
+}
+
+// leaderPidfd returns p's pidfd when the calling thread is p's main
+// thread, and -1 otherwise. Only a pidfd of the calling thread itself
+// reads the descriptor table the call uses, because a thread may have
+// unshared it.
+func (s *Supervisor) leaderPidfd(req *sandbox.Request, p *process) int {
+	if p == nil || req.PID != p.HostPID {
+		return -1
+	}
+	s.table.mu.Lock()
+	defer s.table.mu.Unlock()
+	return p.pidfd
 }
 
 // destinations copies the socket addresses a call carries.
@@ -172,52 +282,30 @@ func (s *Supervisor) destinations(mem memory, c call, args [6]uint64) []Destinat
 	return out
 }
 
-// socketProto names the protocol of the caller's socket fd ("tcp", "udp",
-// "raw"), or "" when it cannot be read. It copies the descriptor with
-// pidfd_getfd, which needs the same ptrace access as reading memory.
-func socketProto(p *process, fd int) string {
-	if p.pidfd < 0 {
-		return ""
+// hasNew reports whether a send goes to a destination this process has
+// not sent to before; those count against the rate limit.
+func (n *netState) hasNew(dests []Destination, proto string) bool {
+	for _, d := range dests {
+		if !n.known("send " + proto + " " + d.String()) {
+			return true
+		}
 	}
-	local, err := unix.PidfdGetfd(p.pidfd, fd, 0)
-	if err != nil {
-		return ""
-	}
-	defer unix.Close(local)
-	typ, err := unix.GetsockoptInt(local, unix.SOL_SOCKET, unix.SO_TYPE)
-	if err != nil {
-		return ""
-	}
-	switch typ {
-	case unix.SOCK_STREAM:
-		return "tcp"
-	case unix.SOCK_DGRAM:
-		return "udp"
-	case unix.SOCK_RAW:
-		return "raw"
-	}
-	return "type" + strconv.Itoa(typ)
+	return false
 }
 
-// newDestinations returns the destinations worth an event: every connect,
-// and a send's destination the first time this process uses it.
-func (n *netState) newDestinations(c call, dests []Destination, proto string) []Destination {
-	if c == callConnect {
-		return dests
-	}
+func (n *netState) known(key string) bool {
 	if n.sentTo == nil || len(n.sentTo) >= maxSentTo {
 		n.sentTo = map[string]struct{}{}
 	}
-	var fresh []Destination
-	for _, d := range dests {
-		key := proto + " " + d.String()
-		if _, ok := n.sentTo[key]; !ok {
-			n.sentTo[key] = struct{}{}
-			fresh = append(fresh, d)
-		}
+	if _, ok := n.sentTo[key]; ok {
+		return true
 	}
-	return fresh
+	n.sentTo[key] = struct{}{}
+	return false
 }
+
+// firstUse reports whether key is used for the first time by this process.
+func (n *netState) firstUse(key string) bool { return !n.known(key) }
 
 // attempt counts one connection attempt in the current second and
 // reports whether it stays within limit.
@@ -266,6 +354,10 @@ func (r *rateReporter) flush(s *Supervisor) {
 			pid = p.NSPID
 		}
 		s.log.Warn("connection rate limit reached", "pid", pid, "refused", total, "limit", s.cfg.ConnectRateLimit)
+		if s.stats.anomaly(anomalyRateLimit, "pid "+strconv.Itoa(pid)) {
+			s.emit(p, audit.Event{Kind: audit.KindNetworkAnomaly, Rule: anomalyRateLimit, Decision: audit.DecisionDeny,
+				Detail: anomalyDetail(anomalyRateLimit), Fields: map[string]any{"refused": total}})
+		}
 		s.emit(p, audit.Event{Kind: audit.KindRateLimit, Decision: audit.DecisionDeny, Rule: "network.connection_rate_limit",
 			Detail: "connection attempts over " + strconv.Itoa(s.cfg.ConnectRateLimit) + " per second were refused",
 			Fields: map[string]any{"refused": total, "by_syscall": byCall}})

@@ -13,6 +13,9 @@ const (
 	afUnix  = 1
 	afInet  = 2
 	afInet6 = 10
+	// afNetlink is AF_NETLINK: glibc's getaddrinfo asks the kernel for the
+	// host's addresses through it.
+	afNetlink = 16
 )
 
 // maxSockaddrLen is sizeof(struct sockaddr_storage); the kernel rejects a
@@ -21,7 +24,8 @@ const maxSockaddrLen = 128
 
 // Destination is a socket address copied from a sandboxed process.
 type Destination struct {
-	// Family is "inet", "inet6", "unix" or "af<n>" for other families.
+	// Family is "inet", "inet6", "unix", "netlink" or "af<n>" for other
+	// families.
 	Family string
 	Addr   netip.Addr
 	Port   uint16
@@ -29,6 +33,9 @@ type Destination struct {
 	// without the leading NUL.
 	Path     string
 	Abstract bool
+	// NetlinkPID and NetlinkGroups are the fields of struct sockaddr_nl.
+	NetlinkPID    uint32
+	NetlinkGroups uint32
 }
 
 var errShortSockaddr = errors.New("socket address too short for its family")
@@ -70,6 +77,11 @@ func parseSockaddr(raw []byte) (Destination, error) {
 			name = name[:i]
 		}
 		return Destination{Family: "unix", Path: string(name)}, nil
+	case afNetlink:
+		if len(raw) < 12 {
+			return Destination{}, errShortSockaddr
+		}
+		return Destination{Family: "netlink", NetlinkPID: binary.LittleEndian.Uint32(raw[4:]), NetlinkGroups: binary.LittleEndian.Uint32(raw[8:])}, nil
 	default:
 		return Destination{Family: "af" + strconv.Itoa(int(family))}, nil
 	}
@@ -96,6 +108,8 @@ func (d Destination) String() string {
 			return "@" + printable(d.Path)
 		}
 		return printable(d.Path)
+	case "netlink":
+		return "netlink:" + strconv.FormatUint(uint64(d.NetlinkPID), 10)
 	default:
 		return d.Family
 	}

@@ -39,7 +39,9 @@ func TestParseSockaddr(t *testing.T) {
 		{"abstract", abstract, "@/tmp/.X11-unix/X0", false},
 		{"abstract with binary bytes", binary, `@a\x01\xff`, false},
 		{"unnamed unix", []byte{afUnix, 0}, "", false},
-		{"netlink", []byte{16, 0, 0, 0}, "af16", false},
+		{"netlink", []byte{16, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0}, "netlink:7", false},
+		{"short netlink", []byte{16, 0, 0, 0}, "", true},
+		{"other family", []byte{40, 0, 1, 2}, "af40", false},
 		{"short inet", sockaddrIn([4]byte{1, 2, 3, 4}, 1)[:6], "", true},
 		{"one byte", []byte{2}, "", true},
 	}

@@ -27,6 +27,7 @@ type Config struct {
 	// LogDestinations writes a network event for each connection attempt;
 	// the rate limit applies either way.
 	LogDestinations bool
+	Network         NetworkConfig
 	// Sink receives every event, from one goroutine, in order.
 	Sink   func(audit.Event)
 	Logger *slog.Logger
@@ -44,9 +45,17 @@ type Supervisor struct {
 	events   *eventQueue
 	log      *slog.Logger
 
-	limits  forkLimiter
-	rates   rateReporter
-	handled atomic.Int64
+	limits forkLimiter
+	rates  rateReporter
+	names  *nameStore
+	stats  *netStats
+	// dnsClients names the processes behind queries the forwarder reports.
+	dnsClients dnsClientTable
+	// workers counts goroutines finishing emulated calls that may block;
+	// workerSlots bounds how many block at once.
+	workers     sync.WaitGroup
+	workerSlots chan struct{}
+	handled     atomic.Int64
 	// unverified counts allowed execs whose result could not be compared
 	// with the approval, because the process ended first.
 	unverified atomic.Int64
@@ -70,6 +79,17 @@ func Start(l *sandbox.Listener, initPID int, cfg Config) (*Supervisor, error) {
 	if cfg.ConnectRateLimit <= 0 {
 		cfg.ConnectRateLimit = DefaultConnectRateLimit
 	}
+	switch cfg.Network.Mode {
+	case "":
+		cfg.Network.Mode = ModeObserve
+	case ModeObserve, ModeOffline:
+	case ModeRestrict:
+		if !cfg.Network.DNSUDP.IsValid() || !cfg.Network.DNSTCP.IsValid() {
+			return nil, errors.New("supervisor: restrict mode needs the DNS forwarder's addresses")
+		}
+	default:
+		return nil, fmt.Errorf("supervisor: invalid network mode %q", cfg.Network.Mode)
+	}
 	if cfg.Process.MaxChildProcesses <= 0 {
 		cfg.Process.MaxChildProcesses = policy.Default().Process.MaxChildProcesses
 	}
@@ -80,7 +100,9 @@ func Start(l *sandbox.Listener, initPID int, cfg Config) (*Supervisor, error) {
 	s := &Supervisor{
 		cfg: cfg, listener: l, table: t, log: cfg.Logger,
 		events: newEventQueue(cfg.Sink),
-		done:   make(chan struct{}), stop: make(chan struct{}),
+		names:  newNameStore(), stats: newNetStats(),
+		workerSlots: make(chan struct{}, maxEmulationWorkers),
+		done:        make(chan struct{}), stop: make(chan struct{}),
 	}
 	s.rates.init()
 	if err := l.SetSyncWakeUp(); err != nil {
@@ -107,15 +129,34 @@ func (s *Supervisor) Close() {
 	<-s.done
 	close(s.stop)
 	s.wg.Wait()
+	s.waitWorkers()
 	s.rates.flush(s)
 	s.limits.flush(s)
 	for _, p := range s.table.reap(nil) {
 		s.exitEvent(p)
 	}
+	s.events.Put(s.stats.summary())
 	s.events.Put(audit.Event{Kind: audit.KindLayer, Layer: "supervisor", Detail: "supervisor summary",
 		Fields: map[string]any{"notifications": s.handled.Load(), "unverified_execs": s.unverified.Load()}})
 	s.events.Close()
 	s.listener.Close()
+}
+
+// waitWorkers waits a moment for emulated calls still running. Their
+// callers are gone once the sandbox is empty. A connect that the kernel
+// keeps retrying is left to time out on its own, and its late response
+// then fails on the closed listener.
+func (s *Supervisor) waitWorkers() {
+	done := make(chan struct{})
+	go func() {
+		s.workers.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+		s.log.Debug("emulated network calls still running at the end of the session")
+	}
 }
 
 func (s *Supervisor) loop() {

@@ -26,6 +26,9 @@ var (
 	binary   string // built winewarden
 	world    *env   // shared home, prefix and programs
 	setupErr error
+	// dnsServer plays the system's resolver: every config the tests write
+	// names it in [network] dns_servers, so that no query leaves the host.
+	dnsServer *testDNS
 )
 
 // env is a throwaway user environment: a fake real home with planted
@@ -62,7 +65,10 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		world, setupErr = newEnv(dir)
+		dnsServer, setupErr = startTestDNS()
+		if setupErr == nil {
+			world, setupErr = newEnv(dir)
+		}
 		return m.Run()
 	}()
 	os.Exit(code)
@@ -102,11 +108,23 @@ func newEnv(root string) (*env, error) {
 	os.WriteFile(filepath.Join(root, "home", "bob", "bob-private.txt"), []byte("bob"), 0o600)
 	os.WriteFile(filepath.Join(e.gameDir, "data.txt"), []byte("GAME-DATA-42\n"), 0o644)
 
+	config := filepath.Join(e.home, ".config", "winewarden", "config.toml")
+	if err := os.MkdirAll(filepath.Dir(config), 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(config, []byte(testNetworkTable()), 0o600); err != nil {
+		return nil, err
+	}
+
 	pe, err := testprog.BuildPE("probe")
 	if err != nil {
 		return nil, err
 	}
 	elf, err := testprog.BuildELF("helper")
+	if err != nil {
+		return nil, err
+	}
+	netprobe, err := testprog.BuildPE("netprobe")
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +142,7 @@ func newEnv(root string) (*env, error) {
 	e.stress = filepath.Join(e.gameDir, "stress")
 	copies := map[string]string{
 		e.probeExe: pe, e.helloExe: hello, e.helper: elf, e.stress: stress,
+		filepath.Join(e.gameDir, "netprobe.exe"): netprobe,
 		// Two names for the exec race: one allowed, one blocked by pattern.
 		filepath.Join(e.gameDir, "allowed-tool"): stress,
 		filepath.Join(e.gameDir, "blocked-tool"): stress,

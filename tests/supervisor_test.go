@@ -17,9 +17,13 @@ import (
 )
 
 // withConfig writes a config.toml into a directory of its own and returns
-// the environment that points winewarden at it.
+// the environment that points winewarden at it. Content without a [network]
+// table gets the test resolver's.
 func withConfig(t *testing.T, content string) []string {
 	t.Helper()
+	if !strings.Contains(content, "[network]") {
+		content += "\n" + testNetworkTable()
+	}
 	dir := t.TempDir()
 	os.Chmod(dir, 0o755)
 	if err := os.MkdirAll(filepath.Join(dir, "winewarden"), 0o700); err != nil {

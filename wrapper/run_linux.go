@@ -64,17 +64,10 @@ func Run(opts Options) (int, error) {
 	if opts.Network != "" {
 		mode = opts.Network
 	}
-	modeNote := ""
 	switch mode {
-	case "observe", "offline":
-	case "restrict":
-		if !opts.AllowDegraded {
-			return ExitSetup, errors.New("network mode restrict is not implemented in this version: use observe or offline, or --allow-degraded to run in observe mode")
-		}
-		mode = "observe"
-		modeNote = "observe (restrict was requested but is not implemented in this version)"
+	case "observe", "offline", "restrict":
 	default:
-		return ExitUsage, fmt.Errorf("invalid network mode %q: use observe or offline", mode)
+		return ExitUsage, fmt.Errorf("invalid network mode %q: use observe, offline or restrict", mode)
 	}
 
 	cwd, err := os.Getwd()
@@ -93,6 +86,12 @@ func Run(opts Options) (int, error) {
 		return ExitSetup, err
 	}
 	plan.view.NewNetwork = mode == "offline"
+	network, err := setupNetwork(mode, cfg.Network, dirs.DataHome, log)
+	if err != nil {
+		return ExitSetup, err
+	}
+	defer network.close()
+	plan.view.setResolvConf(network.resolvConf, network.resolvTarget)
 	lock, err := lockPrefix(dirs.DataHome, plan.view.Prefix)
 	if err != nil {
 		return ExitSetup, err
@@ -106,18 +105,13 @@ func Run(opts Options) (int, error) {
 	}
 	rec := newRecorder(alog, log.With("session", session))
 	defer rec.close()
-	if modeNote == "" {
-		modeNote = mode
-	} else {
-		rec.logger.Warn("running degraded", "network", modeNote)
-	}
-	rec.start(opts.Argv, game, plan, modeNote, cfg)
+	rec.start(opts.Argv, game, plan, mode, cfg)
 
 	spec := plan.spec(absoluteExe(opts.Argv, game), cwd, opts.AllowDegraded)
 	stdio := sandbox.Stdio{Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr}
 
 	if needsPrefixInit(opts.Argv, plan.view.Prefix) {
-		if err := initPrefix(spec, stdio, opts.Stderr, rec, cfg); err != nil {
+		if err := initPrefix(spec, stdio, opts.Stderr, rec, cfg, network); err != nil {
 			rec.exitEvent(ExitSetup, start, err)
 			return ExitSetup, err
 		}
@@ -137,7 +131,7 @@ func Run(opts Options) (int, error) {
 		return ExitSetup, fmt.Errorf("the session log %s cannot be written (disk full?), so the game was not started", alog.Path())
 	default:
 	}
-	proc, sup, err := startSupervised(spec, stdio, cfg, rec.emit, rec.logger, rec.layers)
+	proc, sup, err := startSupervised(spec, stdio, cfg, network, rec.emit, rec.logger, rec.layers)
 	if err != nil {
 		watch.Stop()
 		rec.denial("sandbox", err.Error())
@@ -243,7 +237,7 @@ func needsPrefixInit(argv []string, prefix string) bool {
 // initPrefix creates the Wine prefix inside the sandbox (wineboot runs no
 // less confined than the game) before the game starts, with a progress line
 // on a terminal and silence otherwise.
-func initPrefix(spec *sandbox.Spec, stdio sandbox.Stdio, stderr *os.File, rec *recorder, cfg policy.Config) error {
+func initPrefix(spec *sandbox.Spec, stdio sandbox.Stdio, stderr *os.File, rec *recorder, cfg policy.Config, network *networkSetup) error {
 	boot := *spec
 	boot.Argv = []string{spec.Argv[0], "wineboot", "--init"}
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
@@ -252,7 +246,7 @@ func initPrefix(spec *sandbox.Spec, stdio sandbox.Stdio, stderr *os.File, rec *r
 	}
 	defer devnull.Close()
 	stop := showProgress(stderr, "Creating the Wine prefix (first run only)")
-	proc, sup, err := startSupervised(&boot, sandbox.Stdio{Stdin: devnull, Stdout: devnull, Stderr: devnull}, cfg, rec.emit, rec.logger, nil)
+	proc, sup, err := startSupervised(&boot, sandbox.Stdio{Stdin: devnull, Stdout: devnull, Stderr: devnull}, cfg, network, rec.emit, rec.logger, nil)
 	if err != nil {
 		stop(false)
 		return fmt.Errorf("creating the Wine prefix: %w", err)

@@ -15,9 +15,13 @@ import (
 // response from a supervisor in this process, which writes its events to sink. The
 // supervisor is nil only when the sandbox runs degraded without one.
 // layers, if set, receives the layers in force before the supervisor's
-// first event.
-func startSupervised(spec *sandbox.Spec, stdio sandbox.Stdio, cfg policy.Config, sink func(audit.Event), logger *slog.Logger,
+// first event. network may be nil for observe mode without DNS forwarding.
+func startSupervised(spec *sandbox.Spec, stdio sandbox.Stdio, cfg policy.Config, network *networkSetup, sink func(audit.Event), logger *slog.Logger,
 	layers func([]sandbox.Layer)) (*sandbox.Process, *supervisor.Supervisor, error) {
+	var netCfg supervisor.NetworkConfig
+	if network != nil {
+		netCfg = network.config
+	}
 	var sup *supervisor.Supervisor
 	reported := false
 	attach := func(l *sandbox.Listener, initPID int, setup sandbox.Report) error {
@@ -30,9 +34,13 @@ func startSupervised(spec *sandbox.Spec, stdio sandbox.Stdio, cfg policy.Config,
 			Process:          cfg.Process,
 			ConnectRateLimit: cfg.Network.ConnectionRateLimit,
 			LogDestinations:  cfg.Network.DestinationMonitoring,
+			Network:          netCfg,
 			Sink:             sink,
 			Logger:           logger,
 		})
+		if err == nil && network != nil {
+			network.current.Store(sup)
+		}
 		return err
 	}
 	spec.Supervised = true

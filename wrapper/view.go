@@ -37,6 +37,25 @@ type View struct {
 	Devices    []string // host device nodes or device directories
 
 	NewNetwork bool
+	// ResolvConf is a host file shown read-only at ResolvTarget in place
+	// of the host's resolver configuration; both are empty to keep it.
+	ResolvConf, ResolvTarget string
+}
+
+// setResolvConf shows file at target and drops a host file that was to be
+// shown at the same place.
+func (v *View) setResolvConf(file, target string) {
+	if file == "" {
+		return
+	}
+	v.ResolvConf, v.ResolvTarget = file, target
+	kept := v.ReadFiles[:0]
+	for _, f := range v.ReadFiles {
+		if f != target {
+			kept = append(kept, f)
+		}
+	}
+	v.ReadFiles = kept
 }
 
 // baseDevices are the character devices every program expects.
@@ -93,6 +112,9 @@ func (v View) Mounts() []sandbox.Mount {
 	}
 	for _, f := range v.ReadFiles {
 		user = append(user, sandbox.Mount{Kind: sandbox.MountBind, Source: f, Target: f, File: true, ReadOnly: true, Optional: true})
+	}
+	if v.ResolvConf != "" {
+		user = append(user, sandbox.Mount{Kind: sandbox.MountBind, Source: v.ResolvConf, Target: v.ResolvTarget, File: true, ReadOnly: true})
 	}
 	for _, p := range v.Masks {
 		if v.MaskFiles[p] {

@@ -27,7 +27,7 @@ Usage:
 Run flags:
   --game-id NAME        game identity (default: the main .exe's name and SHA-256)
   --game-dir DIR        the game's install directory, shown read-only (default: the .exe's directory)
-  --network MODE        observe or offline for this run (default: [network] mode of the config)
+  --network MODE        observe, offline or restrict for this run (default: [network] mode of the config)
   --allow-degraded      run even when a protection layer is missing; the session log lists what was in force
   --log-format FORMAT   the wrapper's own log on stderr: text or json (default text)
 `
@@ -65,7 +65,7 @@ func runGame(args []string, stderr io.Writer) int {
 	var opts wrapper.Options
 	fs.StringVar(&opts.GameID, "game-id", "", "game identity")
 	fs.StringVar(&opts.GameDir, "game-dir", "", "the game's install directory")
-	fs.StringVar(&opts.Network, "network", "", "observe or offline")
+	fs.StringVar(&opts.Network, "network", "", "observe, offline or restrict")
 	fs.BoolVar(&opts.AllowDegraded, "allow-degraded", false, "run with missing layers")
 	logFormat := fs.String("log-format", "text", "text or json")
 	fs.Usage = func() { fmt.Fprint(os.Stdout, usage) }

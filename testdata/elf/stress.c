@@ -8,7 +8,7 @@
  * race starts: it records in a file how long it ran. connect-time times single blocking connects,
  * so that the benchmark can compare the cost of one supervised syscall with a bare run.
  *
- * Build: gcc -O1 -Wall -pthread -o stress stress.c
+ * Build: gcc -O1 -Wall -pthread -o stress stress.c -lresolv
  *
  * Output: one line per result on stdout, flushed at once, starting with "OK" or "FAIL"; a FAIL
  * line ends with errno=<n>. Exit code: 0 if the action succeeded, 1 if it failed, 2 for a usage
@@ -24,6 +24,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <resolv.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -70,7 +71,13 @@ static const char usage_text[] =
     "  udp-send <mode> <ipv4> <port>\n"
     "                              send a datagram with sendto, sendmsg or sendmmsg\n"
     "  hostile-exec <mode> <path>  execve path with many-args, non-utf8, unterminated-path,\n"
-    "                              unterminated-arg or bad-pointer arguments\n";
+    "                              unterminated-arg or bad-pointer arguments\n"
+    "  sockaddr-race <tcp|udp> <good_ipv4> <good_port> <bad_ipv4> <bad_port> <n>\n"
+    "                              n connects (or sendtos) while a thread flips the address between two\n"
+    "  udp-stream <ipv4> <port> <rate> <n>\n"
+    "                              send n numbered datagrams with sendto at rate packets per second\n"
+    "  resolve-time <server_ipv4> <port> <name> <n>\n"
+    "                              time n A queries for name with glibc's resolver over TCP to that server\n";
 
 static void emit(const char *format, ...)
 {
@@ -495,6 +502,129 @@ static int is_udp_mode(const char *mode)
     return strcmp(mode, "sendto") == 0 || strcmp(mode, "sendmsg") == 0 || strcmp(mode, "sendmmsg") == 0;
 }
 
+/* The address that sockaddr-race's flipping thread rewrites while the main thread uses it. */
+static struct sockaddr_in race_target;
+static struct sockaddr_in race_good, race_bad;
+static volatile int race_done;
+
+/* Holds each address for a few microseconds, so that either can be the one a reader sees. */
+static void *flip_address(void *arg)
+{
+    (void)arg;
+    while (!race_done) {
+        copy_volatile((volatile char *)&race_target, (const char *)&race_bad, sizeof race_target);
+        for (volatile int spin = 0; spin < 2000; spin++)
+            ;
+        copy_volatile((volatile char *)&race_target, (const char *)&race_good, sizeof race_target);
+        for (volatile int spin = 0; spin < 2000; spin++)
+            ;
+    }
+    return NULL;
+}
+
+/*
+ * Connects (tcp) or sends a datagram (udp) n times to race_target while a second thread flips it
+ * between a listed and an unlisted address, as a program would to slip past a check that reads
+ * the address before the kernel does.
+ */
+static int cmd_sockaddr_race(const char *protocol, unsigned long long attempts)
+{
+    int udp = strcmp(protocol, "udp") == 0;
+    pthread_t flipper;
+    unsigned long long succeeded = 0, failed = 0;
+
+    race_target = race_good;
+    if (pthread_create(&flipper, NULL, flip_address, NULL) != 0) {
+        emit("FAIL sockaddr-race pthread_create\n");
+        return EXIT_FAILED;
+    }
+    for (unsigned long long i = 0; i < attempts; i++) {
+        int sock = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+        if (sock < 0) {
+            failed++;
+            continue;
+        }
+        int ok = udp ? sendto(sock, datagram, sizeof datagram - 1, 0, (struct sockaddr *)&race_target,
+                              sizeof race_target) >= 0
+                     : connect(sock, (struct sockaddr *)&race_target, sizeof race_target) == 0;
+        if (ok)
+            succeeded++;
+        else
+            failed++;
+        close(sock);
+    }
+    race_done = 1;
+    pthread_join(flipper, NULL);
+    emit("OK sockaddr-race %s attempts=%llu succeeded=%llu failed=%llu\n", protocol, attempts, succeeded, failed);
+    return EXIT_OK;
+}
+
+/* Sends n datagrams "seq <i>" at a steady rate, then reports how many sendto calls failed. */
+static int cmd_udp_stream(const struct sockaddr_in *address, unsigned long long rate, unsigned long long count)
+{
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) {
+        emit("FAIL udp-stream errno=%d\n", errno);
+        return EXIT_FAILED;
+    }
+    uint64_t start = monotonic_ns();
+    unsigned long long failed = 0;
+    for (unsigned long long i = 0; i < count; i++) {
+        uint64_t due = start + i * 1000000000ULL / rate;
+        uint64_t now = monotonic_ns();
+        if (due > now) {
+            struct timespec pause = {(time_t)((due - now) / 1000000000ULL), (long)((due - now) % 1000000000ULL)};
+            nanosleep(&pause, NULL);
+        }
+        char text[32];
+        int length = snprintf(text, sizeof text, "seq %llu", i);
+        if (sendto(sock, text, (size_t)length, 0, (const struct sockaddr *)address, sizeof *address) < 0)
+            failed++;
+    }
+    uint64_t elapsed = monotonic_ns() - start;
+    close(sock);
+    emit("OK udp-stream sent=%llu failed=%llu elapsed_ns=%llu\n", count - failed, failed, (unsigned long long)elapsed);
+    return EXIT_OK;
+}
+
+/*
+ * Times n queries for the A record of name, each a res_nquery over TCP (RES_USEVC) to the given
+ * server, as glibc sends them in the sandbox, where its resolv.conf sets use-vc.
+ */
+static int cmd_resolve_time(const struct sockaddr_in *server, const char *name, unsigned long long count)
+{
+    struct __res_state state;
+    unsigned char answer[4096];
+
+    memset(&state, 0, sizeof state);
+    if (res_ninit(&state) != 0) {
+        emit("FAIL resolve-time res_ninit\n");
+        return EXIT_FAILED;
+    }
+    state.nscount = 1;
+    state.nsaddr_list[0] = *server;
+    state.options |= RES_USEVC;
+    state.retry = 1;
+    uint64_t *times = calloc(count ? count : 1, sizeof *times);
+    if (!times) {
+        emit("FAIL resolve-time out of memory\n");
+        return EXIT_FAILED;
+    }
+    unsigned long long failed = 0;
+    for (unsigned long long i = 0; i < count; i++) {
+        uint64_t begin = monotonic_ns();
+        if (res_nquery(&state, name, ns_c_in, ns_t_a, answer, sizeof answer) < 0)
+            failed++;
+        times[i] = monotonic_ns() - begin;
+    }
+    res_nclose(&state);
+    qsort(times, count, sizeof *times, compare_u64);
+    emit("OK resolve-time n=%llu median_ns=%llu p90_ns=%llu failed=%llu\n", count,
+         (unsigned long long)percentile_of(times, count, 50), (unsigned long long)percentile_of(times, count, 90), failed);
+    free(times);
+    return EXIT_OK;
+}
+
 /* Reports a failure before execve, in a line that cannot be mistaken for an execve errno. */
 static void setup_failed(const char *mode, const char *call)
 {
@@ -617,5 +747,15 @@ int main(int argc, char **argv)
         return cmd_udp_send(args[0], &address);
     if (strcmp(command, "hostile-exec") == 0 && count == 2)
         return cmd_hostile_exec(args[0], args[1]);
+    if (strcmp(command, "sockaddr-race") == 0 && count == 6 &&
+        (strcmp(args[0], "tcp") == 0 || strcmp(args[0], "udp") == 0) && parse_ipv4(args[1], args[2], &race_good) &&
+        parse_ipv4(args[3], args[4], &race_bad) && parse_number(args[5], MAX_COUNT, &first))
+        return cmd_sockaddr_race(args[0], first);
+    if (strcmp(command, "resolve-time") == 0 && count == 4 && parse_ipv4(args[0], args[1], &address) &&
+        parse_number(args[3], MAX_COUNT, &first) && first > 0)
+        return cmd_resolve_time(&address, args[2], first);
+    if (strcmp(command, "udp-stream") == 0 && count == 4 && parse_ipv4(args[0], args[1], &address) &&
+        parse_number(args[2], 1000000, &first) && first > 0 && parse_number(args[3], MAX_COUNT, &second))
+        return cmd_udp_stream(&address, first, second);
     return usage();
 }

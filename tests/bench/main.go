@@ -54,11 +54,12 @@ func main() {
 	loopRuns := flag.Int("loop-runs", 7, "measured runs per variant of the getppid benchmark")
 	loopCount := flag.Int("loop-count", 10_000_000, "getppid calls per run of the getppid benchmark")
 	connectRuns := flag.Int("connect-runs", 15, "measured runs per variant of the loopback connect benchmark")
+	networkRuns := flag.Int("network-runs", 10, "measured runs per variant of the DNS and restrict-mode connect benchmarks")
 	flood := flag.Duration("flood", 10*time.Minute, "how long the event flood runs; 0 skips that benchmark")
 	flag.Parse()
 
 	o := options{startRuns: *startRuns, wineRuns: *wineRuns, loopRuns: *loopRuns, loopCount: *loopCount,
-		connectRuns: *connectRuns, flood: *flood}
+		connectRuns: *connectRuns, networkRuns: *networkRuns, flood: *flood}
 	if err := run(*bin, *out, o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -67,8 +68,8 @@ func main() {
 
 // options contains the run counts and durations set by the flags.
 type options struct {
-	startRuns, wineRuns, loopRuns, loopCount, connectRuns int
-	flood                                                 time.Duration
+	startRuns, wineRuns, loopRuns, loopCount, connectRuns, networkRuns int
+	flood                                                              time.Duration
 }
 
 func run(bin, out string, o options) error {
@@ -102,6 +103,7 @@ func run(bin, out string, o options) error {
 	fmt.Fprintln(os.Stderr, "bench: getppid loop")
 	sections = append(sections, b.loopBenchmark(o.loopRuns, o.loopCount))
 	sections = append(sections, b.supervisorBenchmarks(o.connectRuns)...)
+	sections = append(sections, b.networkBenchmarks(o.networkRuns)...)
 	sections = append(sections, b.rssSection())
 	if o.flood > 0 {
 		fmt.Fprintf(os.Stderr, "bench: event flood for %s\n", o.flood)
@@ -142,7 +144,7 @@ func (b *bench) buildPrograms() error {
 	builds := [][]string{
 		{"gcc", "-O1", "-o", filepath.Join(b.game, "true"), "testdata/elf/true.c"},
 		{"gcc", "-O1", "-o", filepath.Join(b.game, "helper"), "testdata/elf/helper.c"},
-		{"gcc", "-O1", "-Wall", "-pthread", "-o", filepath.Join(b.game, "stress"), "testdata/elf/stress.c"},
+		{"gcc", "-O1", "-Wall", "-pthread", "-o", filepath.Join(b.game, "stress"), "testdata/elf/stress.c", "-lresolv"},
 		{"x86_64-w64-mingw32-gcc", "-O1", "-o", filepath.Join(b.game, "hello", "hello.exe"), "testdata/pe/hello.c"},
 		{"x86_64-w64-mingw32-gcc", "-O1", "-o", filepath.Join(b.game, "probe.exe"), "testdata/pe/probe.c",
 			"-lws2_32", "-lshell32"},

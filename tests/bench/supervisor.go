@@ -148,41 +148,10 @@ func (b *bench) connectBenchmark(runs int) string {
 		{label: "firejail --noprofile --private", env: env,
 			argv: append([]string{"firejail", "--quiet", "--noprofile", "--private"}, connect...)},
 	}
-	markMissing(variants)
-	// The median and p90 of each measured run, per variant.
-	medians := map[*variant][]time.Duration{}
-	p90s := map[*variant][]time.Duration{}
-	for _, v := range variants {
-		v.output = func(stdout []byte) error {
-			m := connectTimeLine.FindSubmatch(stdout)
-			if m == nil {
-				return fmt.Errorf("no connect-time line in the output: %q", firstLines(string(stdout), 1))
-			}
-			if failed := string(m[4]); failed != "0" {
-				return fmt.Errorf("%s of %d connects failed", failed, connectCount)
-			}
-			medians[v] = append(medians[v], time.Duration(parseInt(m[2])))
-			p90s[v] = append(p90s[v], time.Duration(parseInt(m[3])))
-			return nil
-		}
-	}
-	measure(variants, 2, runs)
-
-	bare, ww := variants[0], variants[1]
+	table, medians, p90s := b.timedCalls(variants, runs, connectTimeLine, connectCount)
 	var t strings.Builder
-	t.WriteString("| variant | median connect | p90 connect | median − bare | runs |\n|---|---|---|---|---|\n")
-	for _, v := range variants {
-		if v.failure != "" {
-			fmt.Fprintf(&t, "| %s | %s | | | %d |\n", v.label, markdownCell(v.failure), len(v.times))
-			continue
-		}
-		added := ""
-		if bare.failure == "" && v != bare {
-			added = us(median(medians[v]) - median(medians[bare]))
-		}
-		fmt.Fprintf(&t, "| %s | %s | %s | %s | %d |\n", v.label, us(median(medians[v])), us(median(p90s[v])),
-			added, len(medians[v]))
-	}
+	t.WriteString(table)
+	bare, ww := variants[0], variants[1]
 	goal := "not judged: winewarden or the bare run did not run"
 	if bare.failure == "" && ww.failure == "" {
 		added := median(medians[ww]) - median(medians[bare])

@@ -46,13 +46,13 @@ var (
 		compiler:      "x86_64-w64-mingw32-gcc",
 		debianPackage: "gcc-mingw-w64-x86-64",
 		suffix:        ".exe",
-		libraries:     []string{"-lws2_32", "-lshell32"},
+		libraries:     []string{"-lws2_32", "-lshell32", "-ldnsapi"},
 	}
 	elfToolchain = toolchain{
 		sourceDir:     "elf",
 		compiler:      "gcc",
 		debianPackage: "gcc",
-		libraries:     []string{"-pthread"}, // stress.c starts threads
+		libraries:     []string{"-pthread", "-lresolv"}, // stress.c starts threads and calls the resolver
 	}
 )
 
