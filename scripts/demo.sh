@@ -61,6 +61,12 @@ export WINEDEBUG=-all
 # Keeps wineboot from offering to download Mono and Gecko.
 export WINEDLLOVERRIDES="mscoree,mshtml="
 
+# The demo makes no DNS lookups. Naming a resolver keeps the forwarder off
+# the host's resolvers anyway, and lets restrict mode start on a machine
+# whose /etc/resolv.conf names none.
+mkdir -p "$XDG_CONFIG_HOME/winewarden"
+printf '[network]\ndns_servers = ["127.0.0.1:9"]\n' >"$XDG_CONFIG_HOME/winewarden/config.toml"
+
 win_home="Z:${HOME//\//\\}"
 probe=$demo/game/probe.exe
 
@@ -81,6 +87,8 @@ results=()
 reasons=()
 logs=()
 failed=0
+# Extra flags for `winewarden run` in the next attack.
+run_flags=()
 
 # Runs probe.exe with the given arguments in the sandbox, prints its stdout
 # and the stderr of the wrapper and the sandboxed programs, and stores them as
@@ -93,7 +101,7 @@ attack() {
 
     echo "=== Attack $count: $title"
     echo "    probe.exe $*"
-    "$winewarden" run -- "$wine" "$probe" "$@" >"$out" 2>"$err" || status=$?
+    "$winewarden" run "${run_flags[@]}" -- "$wine" "$probe" "$@" >"$out" 2>"$err" || status=$?
     sed 's/^/    | /' "$out"
     sed 's/^/    stderr: /' "$err"
     echo "    exit status $status"
@@ -208,6 +216,22 @@ if ran_clean; then
     fi
 fi
 
+# A stealer that read its server's address from a "dead drop" connects to
+# that raw address. Restrict mode allows only addresses that an answer for
+# an allowed name produced, and no name is allowed here.
+run_flags=(--network restrict)
+attack "connect to a raw IP address (restrict mode)" tcp 127.0.0.1 9 beacon
+run_flags=()
+if ran_clean; then
+    if grep -q '^OK tcp' "$demo/runs/$count.out"; then
+        verdict FAILED "the connection was made"
+    elif [ -n "${logs[count]}" ] && grep '"kind":"network"' "${logs[count]}" 2>/dev/null | grep -q '"decision":"deny"'; then
+        verdict held "the supervisor refused the connection (see the network_anomaly event below)"
+    else
+        verdict FAILED "the connection failed, but no denied network event was logged"
+    fi
+fi
+
 # --- Summary -----------------------------------------------------------------
 
 echo "=== Summary (checked on the host after the runs)"
@@ -234,7 +258,7 @@ show_events() {
                 .kind,
                 (.layer // .rule // ""),
                 (if .in_force == null then "" elif .in_force then "in force" else "NOT in force" end),
-                (.path // ""),
+                (.path // .target // ""),
                 (.detail // ""),
                 (if .fields.opens then (.fields.opens | tostring) else "" end)
               ] | map(select(. != "")) | join("  ")' "$log"
@@ -251,7 +275,7 @@ for line in open(sys.argv[1]):
     in_force = event.get("in_force")
     parts = [event.get("time", "")[11:23], event["kind"], event.get("layer") or event.get("rule") or "",
              "" if in_force is None else ("in force" if in_force else "NOT in force"),
-             event.get("path", ""), event.get("detail", ""),
+             event.get("path") or event.get("target", ""), event.get("detail", ""),
              json.dumps(event.get("fields", {}).get("opens", "")) if "opens" in event.get("fields", {}) else ""]
     print("  ".join(p for p in parts if p))
 ' "$log" "$kinds"
@@ -278,7 +302,7 @@ for ((i = 1; i <= count; i++)); do
         echo "    (no session log)"
         continue
     fi
-    events=$(show_events "${logs[i]}" sensitive_access denial process policy_race)
+    events=$(show_events "${logs[i]}" sensitive_access denial process policy_race network_anomaly)
     if [ -n "$events" ]; then
         printf '%s\n' "$events" | sed 's/^/    /'
     else

@@ -28,6 +28,11 @@ type Config struct {
 	// the rate limit applies either way.
 	LogDestinations bool
 	Network         NetworkConfig
+	// Stage names what the sandbox runs, such as "game" or "prefix_init",
+	// in the stage field of network anomalies and the network summary, so
+	// that what Wine does while it creates a prefix is not held against
+	// the game.
+	Stage string
 	// Sink receives every event, from one goroutine, in order.
 	Sink   func(audit.Event)
 	Logger *slog.Logger
@@ -135,7 +140,9 @@ func (s *Supervisor) Close() {
 	for _, p := range s.table.reap(nil) {
 		s.exitEvent(p)
 	}
-	s.events.Put(s.stats.summary())
+	summary := s.stats.summary()
+	summary.Fields["stage"] = s.cfg.Stage
+	s.events.Put(summary)
 	s.events.Put(audit.Event{Kind: audit.KindLayer, Layer: "supervisor", Detail: "supervisor summary",
 		Fields: map[string]any{"notifications": s.handled.Load(), "unverified_execs": s.unverified.Load()}})
 	s.events.Close()
@@ -286,6 +293,9 @@ func (s *Supervisor) emit(p *process, e audit.Event) {
 			chain = p.Parent.chain()
 		}
 		e.Fields["chain"] = quoteAll(chain)
+		if e.Kind == audit.KindNetworkAnomaly && s.cfg.Stage != "" {
+			e.Fields["stage"] = s.cfg.Stage
+		}
 		e.Fields["ppid"] = p.NSPPID
 		s.table.mu.Unlock()
 	}

@@ -160,7 +160,7 @@ func probeSandbox() error {
 	defer devnull.Close()
 	discard := slog.New(slog.DiscardHandler)
 	proc, sup, err := startSupervised(spec, sandbox.Stdio{Stdin: devnull, Stdout: devnull, Stderr: devnull},
-		policy.Default(), nil, func(audit.Event) {}, discard, nil)
+		policy.Default(), nil, "doctor", func(audit.Event) {}, discard, nil)
 	if err != nil {
 		return err
 	}

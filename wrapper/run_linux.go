@@ -131,7 +131,7 @@ func Run(opts Options) (int, error) {
 		return ExitSetup, fmt.Errorf("the session log %s cannot be written (disk full?), so the game was not started", alog.Path())
 	default:
 	}
-	proc, sup, err := startSupervised(spec, stdio, cfg, network, rec.emit, rec.logger, rec.layers)
+	proc, sup, err := startSupervised(spec, stdio, cfg, network, "game", rec.emit, rec.logger, rec.layers)
 	if err != nil {
 		watch.Stop()
 		rec.denial("sandbox", err.Error())
@@ -246,7 +246,7 @@ func initPrefix(spec *sandbox.Spec, stdio sandbox.Stdio, stderr *os.File, rec *r
 	}
 	defer devnull.Close()
 	stop := showProgress(stderr, "Creating the Wine prefix (first run only)")
-	proc, sup, err := startSupervised(&boot, sandbox.Stdio{Stdin: devnull, Stdout: devnull, Stderr: devnull}, cfg, network, rec.emit, rec.logger, nil)
+	proc, sup, err := startSupervised(&boot, sandbox.Stdio{Stdin: devnull, Stdout: devnull, Stderr: devnull}, cfg, network, "prefix_init", rec.emit, rec.logger, nil)
 	if err != nil {
 		stop(false)
 		return fmt.Errorf("creating the Wine prefix: %w", err)

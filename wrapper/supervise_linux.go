@@ -16,7 +16,8 @@ import (
 // supervisor is nil only when the sandbox runs degraded without one.
 // layers, if set, receives the layers in force before the supervisor's
 // first event. network may be nil for observe mode without DNS forwarding.
-func startSupervised(spec *sandbox.Spec, stdio sandbox.Stdio, cfg policy.Config, network *networkSetup, sink func(audit.Event), logger *slog.Logger,
+// stage names what runs ("game", "prefix_init") in the network events.
+func startSupervised(spec *sandbox.Spec, stdio sandbox.Stdio, cfg policy.Config, network *networkSetup, stage string, sink func(audit.Event), logger *slog.Logger,
 	layers func([]sandbox.Layer)) (*sandbox.Process, *supervisor.Supervisor, error) {
 	var netCfg supervisor.NetworkConfig
 	if network != nil {
@@ -35,6 +36,7 @@ func startSupervised(spec *sandbox.Spec, stdio sandbox.Stdio, cfg policy.Config,
 			ConnectRateLimit: cfg.Network.ConnectionRateLimit,
 			LogDestinations:  cfg.Network.DestinationMonitoring,
 			Network:          netCfg,
+			Stage:            stage,
 			Sink:             sink,
 			Logger:           logger,
 		})
