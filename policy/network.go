@@ -280,6 +280,11 @@ func parseCIDR(entry string) (netip.Prefix, error) {
 		return netip.Prefix{}, fmt.Errorf("it is an IPv4-mapped IPv6 address, which never matches "+
 			"because addresses are compared in IPv4 form: write %q", formatPrefix(ipv4))
 	}
+	if prefix.Bits() == 0 {
+		// Like a lone "*" in allowed_domains, it would switch restrict
+		// mode off without saying so.
+		return netip.Prefix{}, errors.New("it allows every address: list the networks the game needs, or set mode = \"observe\"")
+	}
 	if masked := prefix.Masked(); masked != prefix {
 		return netip.Prefix{}, fmt.Errorf("it has host bits set: write %q for the network or %q for the single address",
 			masked.String(), prefix.Addr().String())

@@ -146,12 +146,12 @@ func TestAddressAllowed(t *testing.T) {
 }
 
 func TestAddressAllowedInvalidAddress(t *testing.T) {
-	rules := mustCompile(t, Network{AllowedCIDRs: []string{"0.0.0.0/0", "::/0"}})
+	rules := mustCompile(t, Network{AllowedCIDRs: []string{"0.0.0.0/1", "128.0.0.0/1", "::/1"}})
 	if rules.AddressAllowed(netip.Addr{}) {
 		t.Error("AddressAllowed(netip.Addr{}) = true, want false")
 	}
 	if !rules.AddressAllowed(netip.MustParseAddr("203.0.113.9")) {
-		t.Error("AddressAllowed(203.0.113.9) with 0.0.0.0/0 = false, want true")
+		t.Error("AddressAllowed(203.0.113.9) with 128.0.0.0/1 = false, want true")
 	}
 }
 
@@ -332,6 +332,18 @@ var invalidNetworkEntries = []struct {
 			`write "192.0.2.0/24" for the network or "192.0.2.1" for the single address`,
 	},
 	{
+		"every IPv4 address",
+		Network{AllowedCIDRs: []string{"0.0.0.0/0"}},
+		`network.allowed_cidrs[0] = "0.0.0.0/0" is invalid because it allows every address: ` +
+			`list the networks the game needs, or set mode = "observe"`,
+	},
+	{
+		"every IPv6 address",
+		Network{AllowedCIDRs: []string{"::/0"}},
+		`network.allowed_cidrs[0] = "::/0" is invalid because it allows every address: ` +
+			`list the networks the game needs, or set mode = "observe"`,
+	},
+	{
 		"IPv6 host bits set",
 		Network{AllowedCIDRs: []string{"2001:db8::1/32"}},
 		`network.allowed_cidrs[0] = "2001:db8::1/32" is invalid because it has host bits set: ` +
@@ -456,7 +468,7 @@ func TestCompileNetworkRulesAcceptsEdges(t *testing.T) {
 			strings.Repeat("a", 63) + ".example",
 			name254[:253],
 		},
-		AllowedCIDRs: []string{"0.0.0.0/0", "::/0", "192.0.2.1", "2001:db8::1", "10.0.0.0/8", "64:ff9b::/96"},
+		AllowedCIDRs: []string{"0.0.0.0/1", "::/1", "192.0.2.1", "2001:db8::1", "10.0.0.0/8", "64:ff9b::/96"},
 		AllowedPorts: []int{1, 65535},
 	}
 	rules := mustCompile(t, n)

@@ -43,8 +43,9 @@ func (s *Supervisor) ObserveDNS(ex dnsforward.Exchange) {
 	}
 	p := s.dnsClients.get(ex.Transport, int(ex.Client.Port()))
 
+	// A failed upstream is no policy decision: the query was allowed.
 	decision := audit.DecisionAllow
-	if ex.Decision != "forwarded" {
+	if ex.Decision == dnsforward.DecisionBlocked || ex.Decision == dnsforward.DecisionMalformed {
 		decision = audit.DecisionDeny
 	}
 	fields := map[string]any{"name": ex.Name, "type": ex.Type, "rcode": ex.RCode, "transport": ex.Transport, "result": ex.Decision}

@@ -89,6 +89,12 @@ func (sc socketCopy) close() {
 }
 
 func (sc socketCopy) protocol() string {
+	switch sc.family {
+	case unix.AF_UNIX:
+		return "unix"
+	case unix.AF_NETLINK:
+		return "netlink"
+	}
 	switch sc.typ {
 	case unix.SOCK_STREAM:
 		return "tcp"

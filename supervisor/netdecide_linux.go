@@ -143,6 +143,11 @@ func decideLocal(q destQuery) destVerdict {
 		return destVerdict{action: actDeny, errno: unix.EPERM, rule: "network.mode"}
 	case q.dest.Family == "unix", q.dest.Family == "netlink":
 		return destVerdict{action: actEmulate}
+	case q.dest.Family == "af0":
+		// AF_UNSPEC dissolves a socket's association, which glibc does
+		// after probing source addresses to sort getaddrinfo's results.
+		// It reaches nothing, and a send then needs a checked address.
+		return destVerdict{action: actEmulate}
 	}
 	return destVerdict{action: actDeny, errno: unix.EAFNOSUPPORT, rule: "network.mode"}
 }

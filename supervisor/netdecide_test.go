@@ -87,6 +87,8 @@ func TestDecideDestination(t *testing.T) {
 			destVerdict{action: actDeny, errno: unix.EPERM, rule: "network.mode"}},
 		{"restrict netlink emulated", destQuery{mode: ModeRestrict, dest: Destination{Family: "netlink"}},
 			destVerdict{action: actEmulate}},
+		{"restrict disconnect emulated", destQuery{mode: ModeRestrict, dest: Destination{Family: "af0"}, sockType: unix.SOCK_DGRAM},
+			destVerdict{action: actEmulate}},
 		{"restrict other family", destQuery{mode: ModeRestrict, dest: Destination{Family: "af40"}},
 			destVerdict{action: actDeny, errno: unix.EAFNOSUPPORT, rule: "network.mode"}},
 	}

@@ -25,7 +25,7 @@ type nameStore struct {
 }
 
 type addrNames struct {
-	names []string // the first maxNamesPerAddr names, oldest first
+	names []string // the last maxNamesPerAddr names resolved to it, the latest last
 	// allowed is set when an answer to a name the policy allows produced
 	// the address.
 	allowed bool
@@ -53,9 +53,7 @@ func (n *nameStore) record(name string, addrs []netip.Addr, ttl uint32, allowed 
 			e = &addrNames{}
 			n.byAddr[a] = e
 		}
-		if !containsString(e.names, name) && len(e.names) < maxNamesPerAddr {
-			e.names = append(e.names, name)
-		}
+		e.names = appendLatest(e.names, name)
 		e.allowed = e.allowed || allowed
 		if expires.After(e.expires) {
 			e.expires = expires
@@ -77,11 +75,19 @@ func (n *nameStore) lookup(ip netip.Addr) (names []string, seen, allowed bool) {
 	return append([]string(nil), e.names...), true, e.allowed
 }
 
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
+// appendLatest moves name to the end of names, or appends it and drops the
+// oldest name beyond maxNamesPerAddr. Addresses that CDNs share among many
+// names then report the name a program looked up last.
+func appendLatest(names []string, name string) []string {
+	out := names[:0]
+	for _, n := range names {
+		if n != name {
+			out = append(out, n)
 		}
 	}
-	return false
+	out = append(out, name)
+	if len(out) > maxNamesPerAddr {
+		out = out[len(out)-maxNamesPerAddr:]
+	}
+	return out
 }

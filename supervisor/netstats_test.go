@@ -25,6 +25,10 @@ func TestNameStoreLookup(t *testing.T) {
 	if len(names) != 2 || names[0] != "cdn.example" || names[1] != "www.example" {
 		t.Errorf("names %v, want [cdn.example www.example]", names)
 	}
+	n.record("cdn.example", []netip.Addr{addr}, 60, false, now)
+	if names, _, _ := n.lookup(addr); len(names) != 2 || names[1] != "cdn.example" {
+		t.Errorf("names %v after a new answer for cdn.example, want it last", names)
+	}
 	if _, seen, _ := n.lookup(netip.MustParseAddr("192.0.2.2")); seen {
 		t.Error("unrecorded address seen")
 	}

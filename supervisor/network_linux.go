@@ -146,17 +146,29 @@ func (s *Supervisor) rateAllows(req *sandbox.Request, p *process, c call, dests 
 // denials), the session's destination table and any anomaly. bytes is the
 // payload the supervisor sent itself, or -1.
 func (s *Supervisor) report(req *sandbox.Request, p *process, c call, proto string, d Destination, v destVerdict, bytes int64) {
+	if d.Family == "af0" {
+		// A disconnect (AF_UNSPEC) goes nowhere.
+		return
+	}
 	decision := audit.DecisionAllow
 	if v.action == actDeny {
 		decision = audit.DecisionDeny
 	}
+	// glibc connects UDP sockets to port 0 of each address getaddrinfo
+	// found, only to learn the source address for sorting. Nothing can be
+	// sent to port 0, so these are not destinations.
+	probe := c == callConnect && proto == "udp" && d.Port == 0 && decision == audit.DecisionAllow
 	target := d.String()
 	var domain string
+	var names []string
 	inet := d.Family == "inet" || d.Family == "inet6"
 	if inet {
-		if names, _, _ := s.names.lookup(d.Addr); len(names) > 0 {
-			domain = names[0]
+		names, _, _ = s.names.lookup(d.Addr)
+		if len(names) > 0 {
+			domain = names[len(names)-1]
 		}
+	}
+	if inet && !probe {
 		unique := s.stats.note(proto, target, domain, decision, bytes, time.Now())
 		if limit := s.cfg.Network.MaxUniqueDestinations; limit > 0 && unique > limit && s.stats.anomaly(anomalyUniqueDestinations, "") {
 			s.emit(p, audit.Event{Kind: audit.KindNetworkAnomaly, Rule: anomalyUniqueDestinations, Target: target,
@@ -164,11 +176,15 @@ func (s *Supervisor) report(req *sandbox.Request, p *process, c call, proto stri
 				Fields: map[string]any{"limit": limit}})
 		}
 	}
-	if v.anomaly != "" && s.stats.anomaly(v.anomaly, target) {
+	if v.anomaly != "" && !probe && s.stats.anomaly(v.anomaly, target) {
+		fields := map[string]any{"protocol": proto}
+		if domain != "" {
+			fields["domain"] = domain
+		}
 		s.emit(p, audit.Event{Kind: audit.KindNetworkAnomaly, Rule: v.anomaly, Target: target, Decision: decision,
-			Detail: anomalyDetail(v.anomaly), Fields: map[string]any{"domain": domain}})
+			Detail: anomalyDetail(v.anomaly), Fields: fields})
 	}
-	if !s.cfg.LogDestinations {
+	if !s.cfg.LogDestinations || probe {
 		return
 	}
 	fresh := true
@@ -193,6 +209,9 @@ func (s *Supervisor) report(req *sandbox.Request, p *process, c call, proto stri
 		if domain != "" {
 			fields["domain"] = domain
 		}
+		if len(names) > 1 {
+			fields["domains"] = names
+		}
 	}
 	s.emit(p, audit.Event{Kind: audit.KindNetwork, Decision: decision, Rule: v.rule, Target: target, Fields: fields})
 }
@@ -207,7 +226,7 @@ func (s *Supervisor) mode() string {
 func anomalyDetail(reason string) string {
 	switch reason {
 	case anomalyUnresolvedIP:
-		return "connection to an address that no DNS answer of this session produced"
+		return "connection or datagram to an address that no DNS answer of this session produced"
 	case anomalyDeniedByPolicy:
 		return "destination refused by the network policy"
 	case anomalyRateLimit:

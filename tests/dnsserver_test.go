@@ -29,6 +29,10 @@ var (
 		"drop.game.test.": "127.0.0.2",
 		"edge.cdn.test.":  "127.0.0.3",
 		"other.test.":     "127.0.0.4",
+		"dual.game.test.": "127.0.0.2",
+	}
+	zoneAAAA = map[string]string{
+		"dual.game.test.": "::1",
 	}
 	zoneCNAME = map[string]string{
 		"www.game.test.":  "cdn1.game.test.",
@@ -108,6 +112,12 @@ func (s *testDNS) answer(query []byte) []byte {
 			found = true
 			if q.Type == dnsmessage.TypeA {
 				b.AResource(hdr(cur, dnsmessage.TypeA), dnsmessage.AResource{A: netip.MustParseAddr(a).As4()})
+			}
+		}
+		if a, ok := zoneAAAA[cur]; ok {
+			found = true
+			if q.Type == dnsmessage.TypeAAAA {
+				b.AAAAResource(hdr(cur, dnsmessage.TypeAAAA), dnsmessage.AAAAResource{AAAA: netip.MustParseAddr(a).As16()})
 			}
 		}
 		if txt, ok := zoneTXT[cur]; ok {

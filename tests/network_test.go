@@ -474,3 +474,28 @@ func TestRestrictI386Connect(t *testing.T) {
 		t.Error("no denied i386 network event")
 	}
 }
+
+// glibc sorts getaddrinfo's results by connecting a UDP socket to each
+// address and then dissolving it with connect(AF_UNSPEC). When that
+// disconnect is refused, glibc aborts on an assertion.
+func TestRestrictDualStackLookup(t *testing.T) {
+	e := needSandbox(t)
+	script := "for i in 1 2 3 4 5 6 7 8 9 10; do getent ahosts dual.game.test >/dev/null && echo ok || echo failed $?; done"
+	r := e.run(t, []string{"run", "--game-id", "net-dual", "--game-dir", e.gameDir, "--", "/bin/sh", "-c", script},
+		restrictConfig(t)...)
+	if got := strings.Count(r.stdout, "ok\n"); got != 10 {
+		t.Errorf("%d of 10 lookups of a dual-stack name succeeded:\n%s\n%s", got, r.stdout, r.stderr)
+	}
+	for _, ev := range eventsOf(r, audit.KindNetwork) {
+		if ev.Decision == audit.DecisionDeny {
+			t.Errorf("lookup made a denied network event: %s %s", ev.Target, ev.Rule)
+		}
+	}
+	summaries := eventsOf(r, audit.KindNetworkSummary)
+	if len(summaries) == 0 {
+		t.Fatal("no network_summary event")
+	}
+	if n := fieldNumber(summaries[len(summaries)-1], "unique_destinations"); n != 0 {
+		t.Errorf("address-sorting probes counted as %v destinations", n)
+	}
+}
