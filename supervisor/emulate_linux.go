@@ -42,9 +42,10 @@ type socketCopy struct {
 
 // copySocket copies descriptor fd of thread tid. leader is a pidfd of the
 // thread's process when tid is the process's main thread, whose descriptor
-// table that pidfd reads, and -1 otherwise. The returned errno is what the
-// caller's own call would have failed with.
-func copySocket(tid, leader, fd int) (socketCopy, unix.Errno) {
+// table that pidfd reads, and -1 otherwise. Only an emulated call needs
+// the file status flags, so only withFlags reads them. The returned errno
+// is what the caller's own call would have failed with.
+func copySocket(tid, leader, fd int, withFlags bool) (socketCopy, unix.Errno) {
 	local, err := getfd(tid, leader, fd)
 	if err != nil {
 		return socketCopy{fd: -1}, unix.EBADF
@@ -54,7 +55,7 @@ func copySocket(tid, leader, fd int) (socketCopy, unix.Errno) {
 	if err == nil {
 		sc.typ, err = unix.GetsockoptInt(local, unix.SOL_SOCKET, unix.SO_TYPE)
 	}
-	if err == nil {
+	if err == nil && withFlags {
 		sc.flags, err = unix.FcntlInt(uintptr(local), unix.F_GETFL, 0)
 	}
 	if err != nil {
@@ -201,7 +202,9 @@ func (s *Supervisor) isForwarder(d Destination) bool {
 // connection that is not complete yet (anything but loopback, mostly) is
 // reported as pending for awaitConnect on a worker.
 // NOTE: another thread of the program that uses the same socket while its
-// connect runs would see O_NONBLOCK for that moment.
+// connect runs would see O_NONBLOCK for that moment. A Unix stream socket
+// whose listener's backlog is full fails with EAGAIN here, where a blocking
+// connect(2) would wait.
 func connectStart(sc socketCopy, sa unix.Sockaddr) (err error, pending bool) {
 	if sc.nonblock {
 		return unix.Connect(sc.fd, sa), false

@@ -12,10 +12,11 @@ import (
 // event it caps the queue near 4 MiB.
 const queueSize = 4096
 
-// The writer drains the queue every flushInterval, or at once when
-// flushBatch events wait. Waking it for every event cost the supervisor's
-// loop several microseconds per notification (a futex wake-up), which a
-// game making one connect after another waited for.
+// The first event into an empty queue wakes the writer, which then waits
+// flushInterval, or until flushBatch events wait, and drains the queue.
+// Waking it for every event cost the supervisor's loop several
+// microseconds per notification (a futex wake-up), which a game making one
+// connect after another waited for. An idle queue wakes nobody.
 const (
 	flushInterval = 10 * time.Millisecond
 	flushBatch    = 256
@@ -60,7 +61,7 @@ func (q *eventQueue) Put(e audit.Event) {
 	q.pending = append(q.pending, e)
 	n := len(q.pending)
 	q.mu.Unlock()
-	if n == flushBatch {
+	if n == 1 || n == flushBatch {
 		q.signal()
 	}
 }
@@ -83,14 +84,18 @@ func (q *eventQueue) Close() {
 
 func (q *eventQueue) write() {
 	defer close(q.done)
-	ticker := time.NewTicker(flushInterval)
-	defer ticker.Stop()
 	var reported int64
 	var batch []audit.Event
+	timer := time.NewTimer(flushInterval)
+	timer.Stop()
 	for {
+		<-q.wake
+		// Let more events gather, unless a full batch or Close signals.
+		timer.Reset(flushInterval)
 		select {
+		case <-timer.C:
 		case <-q.wake:
-		case <-ticker.C:
+			timer.Stop()
 		}
 		q.mu.Lock()
 		batch, q.pending = q.pending, batch[:0]

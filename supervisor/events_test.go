@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"testing"
+	"time"
 
 	"github.com/winewarden/winewarden/audit"
 )
@@ -39,5 +40,36 @@ func TestEventQueueCountsDrops(t *testing.T) {
 	}
 	if delivered > queueSize+1 {
 		t.Errorf("%d events delivered, more than the queue holds", delivered)
+	}
+}
+
+// A lone event still reaches the sink soon, and events keep their order.
+func TestEventQueueDeliversInOrder(t *testing.T) {
+	got := make(chan audit.Event, 16)
+	q := newEventQueue(func(e audit.Event) { got <- e })
+	defer q.Close()
+
+	q.Put(audit.Event{Kind: audit.KindNetwork, Target: "first"})
+	select {
+	case e := <-got:
+		if e.Target != "first" {
+			t.Errorf("got %q, want first", e.Target)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("a single event did not reach the sink within a second")
+	}
+
+	for _, target := range []string{"a", "b", "c"} {
+		q.Put(audit.Event{Kind: audit.KindNetwork, Target: target})
+	}
+	for _, want := range []string{"a", "b", "c"} {
+		select {
+		case e := <-got:
+			if e.Target != want {
+				t.Errorf("got %q, want %q", e.Target, want)
+			}
+		case <-time.After(time.Second):
+			t.Fatalf("event %q did not arrive", want)
+		}
 	}
 }

@@ -30,7 +30,7 @@ type netOp struct {
 // emulate runs the call in the supervisor. Every path ends in exactly one
 // response.
 func (s *Supervisor) emulate(req *sandbox.Request, p *process, mem memory, c call, args [6]uint64) {
-	sc, errno := copySocket(req.PID, s.leaderPidfd(req, p), int(int32(args[0])))
+	sc, errno := copySocket(req.PID, s.leaderPidfd(req, p), int(int32(args[0])), true)
 	if errno != 0 {
 		s.answer(s.listener.Deny(req.ID, errno))
 		return

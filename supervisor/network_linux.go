@@ -72,7 +72,7 @@ func (s *Supervisor) handleNetwork(req *sandbox.Request, c call, args [6]uint64)
 		s.answer(s.listener.Continue(req.ID))
 		return
 	}
-	sc, errno := copySocket(req.PID, s.leaderPidfd(req, p), int(int32(args[0])))
+	sc, errno := copySocket(req.PID, s.leaderPidfd(req, p), int(int32(args[0])), false)
 	if errno != 0 {
 		// The kernel fails the call the same way.
 		s.answer(s.listener.Continue(req.ID))
