@@ -93,6 +93,7 @@ func Doctor(out io.Writer) int {
 		"seccomp (x86_64 and i386, x32 refused): terminal injection, kernel and mount APIs, io_uring, keyrings, clock and module calls denied; clone3 returns ENOSYS",
 		"a new session without a controlling terminal, no_new_privs, no capabilities",
 		"supervisor: [process] rules for every program start, the process limit, and connection attempts logged and rate-limited",
+		"network: observe (default), offline or restrict; DNS queries of the game go through WineWarden's forwarder",
 	} {
 		fmt.Fprintln(out, "  - "+line)
 	}
@@ -107,6 +108,9 @@ func Doctor(out io.Writer) int {
 			path += " (not found: using the built-in defaults)"
 		}
 		info("config", path)
+		for _, line := range describeNetwork(cfg.Network) {
+			info("network", line)
+		}
 		if keys := policy.NotEnforced(cfg); len(keys) > 0 {
 			fmt.Fprintln(out, "\nParsed but not yet enforced by this version:")
 			for _, k := range keys {

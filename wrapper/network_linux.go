@@ -17,7 +17,7 @@ import (
 	"github.com/winewarden/winewarden/supervisor/dnsforward"
 )
 
-// hostResolvConf is where glibc reads its resolver configuration.
+// hostResolvConf is the path of glibc's resolver configuration.
 const hostResolvConf = "/etc/resolv.conf"
 
 // sandboxResolvConf replaces the host's resolver configuration inside the
@@ -108,7 +108,7 @@ func dnsUpstreams(configured []string) ([]netip.AddrPort, error) {
 func (n *networkSetup) writeResolvConf(dataHome string, log *slog.Logger) error {
 	target, err := filepath.EvalSymlinks(hostResolvConf)
 	if err != nil {
-		// NOTE: without a file to cover, glibc asks 127.0.0.1 over UDP;
+		// NOTE: without a file to cover, glibc queries 127.0.0.1 over UDP;
 		// the supervisor redirects that too, but glibc drops the
 		// redirected answer, so lookups fail.
 		log.Warn("the host has no resolv.conf, so name lookups in the sandbox fail", "err", err)
@@ -129,6 +129,39 @@ func (n *networkSetup) writeResolvConf(dataHome string, log *slog.Logger) error 
 	}
 	n.resolvConf, n.resolvTarget = path, target
 	return nil
+}
+
+// describeNetwork summarizes the [network] settings for `winewarden
+// doctor`: the mode, the allowlist in restrict mode and where DNS queries
+// go.
+func describeNetwork(cfg policy.Network) []string {
+	lines := []string{"mode " + cfg.Mode}
+	if cfg.Mode == supervisor.ModeRestrict {
+		ports := "every port"
+		if len(cfg.AllowedPorts) > 0 {
+			ports = fmt.Sprint(cfg.AllowedPorts)
+		}
+		lines = append(lines, fmt.Sprintf("restrict allows %d domain entries, %d address ranges, %s",
+			len(cfg.AllowedDomains), len(cfg.AllowedCIDRs), ports))
+		if len(cfg.AllowedDomains) == 0 && len(cfg.AllowedCIDRs) == 0 {
+			lines = append(lines, "the allowlist is empty: every name gets NXDOMAIN and no address is reachable; "+
+				"add allowed_domains or allowed_cidrs")
+		}
+	}
+	switch {
+	case cfg.Mode == supervisor.ModeOffline:
+		lines = append(lines, "DNS fails at once (loopback only)")
+	case cfg.Mode == supervisor.ModeObserve && !cfg.DNSAwareness:
+		lines = append(lines, "DNS goes to the host's resolvers directly (dns_awareness = false), so destinations carry no names")
+	default:
+		servers, err := dnsUpstreams(cfg.DNSServers)
+		if err != nil {
+			lines = append(lines, "DNS forwarder: "+err.Error())
+		} else {
+			lines = append(lines, fmt.Sprintf("DNS forwarder sends queries to %v", servers))
+		}
+	}
+	return lines
 }
 
 // observe passes one answered query to the current supervisor.
