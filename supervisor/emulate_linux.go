@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -150,17 +149,7 @@ func sockaddr(d *Destination, tid int) (unix.Sockaddr, int, unix.Errno) {
 // openSocketAsCaller opens the Unix socket file at path as thread tid
 // would find it, with O_PATH.
 func openSocketAsCaller(tid int, path string) (int, error) {
-	proc := "/proc/" + strconv.Itoa(tid)
-	base, resolve := proc+"/root", uint64(unix.RESOLVE_IN_ROOT|unix.RESOLVE_NO_MAGICLINKS)
-	if !strings.HasPrefix(path, "/") {
-		base, resolve = proc+"/cwd", unix.RESOLVE_BENEATH|unix.RESOLVE_NO_MAGICLINKS
-	}
-	dir, err := unix.Open(base, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return -1, err
-	}
-	defer unix.Close(dir)
-	fd, err := unix.Openat2(dir, strings.TrimLeft(path, "/"), &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: resolve})
+	fd, err := openInCaller(tid, unix.AT_FDCWD, path, unix.O_PATH|unix.O_CLOEXEC)
 	if err != nil {
 		return -1, err
 	}

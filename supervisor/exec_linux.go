@@ -259,32 +259,14 @@ func inspectExec(tid, dirfd int, name string, flags uint64, argv []string) execT
 // its base with ".." or meets an absolute symlink stays unknown instead of
 // naming the wrong file.
 func openAsCaller(tid, dirfd int, name string, flags uint64) (*os.File, error) {
-	proc := "/proc/" + strconv.Itoa(tid)
 	if name == "" && flags&unix.AT_EMPTY_PATH != 0 {
-		return os.Open(proc + "/fd/" + strconv.Itoa(dirfd))
+		return os.Open("/proc/" + strconv.Itoa(tid) + "/fd/" + strconv.Itoa(dirfd))
 	}
-	base := proc + "/root"
-	rel := strings.TrimLeft(name, "/")
-	resolve := uint64(unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS)
-	if !strings.HasPrefix(name, "/") {
-		resolve = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS
-		base = proc + "/cwd"
-		if dirfd != unix.AT_FDCWD {
-			base = proc + "/fd/" + strconv.Itoa(dirfd)
-		}
-	}
-
-	dir, err := unix.Open(base, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer unix.Close(dir)
-	how := unix.OpenHow{Flags: unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOCTTY | unix.O_NONBLOCK, Resolve: resolve}
+	openFlags := uint64(unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOCTTY | unix.O_NONBLOCK)
 	if flags&unix.AT_SYMLINK_NOFOLLOW != 0 {
-		how.Flags |= unix.O_NOFOLLOW
+		openFlags |= unix.O_NOFOLLOW
 	}
-
-	fd, err := unix.Openat2(dir, rel, &how)
+	fd, err := openInCaller(tid, dirfd, name, openFlags)
 	if err != nil {
 		return nil, err
 	}
@@ -294,6 +276,28 @@ func openAsCaller(tid, dirfd int, name string, flags uint64) (*os.File, error) {
 		return nil, fmt.Errorf("%s: not a regular file", name)
 	}
 	return os.NewFile(uintptr(fd), name), nil
+}
+
+// openInCaller opens name as thread tid would resolve it: an absolute path
+// inside its root (RESOLVE_IN_ROOT), a relative one below its working
+// directory or dirfd (RESOLVE_BENEATH), and never through a magic link.
+func openInCaller(tid, dirfd int, name string, openFlags uint64) (int, error) {
+	proc := "/proc/" + strconv.Itoa(tid)
+	base := proc + "/root"
+	resolve := uint64(unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS)
+	if !strings.HasPrefix(name, "/") {
+		resolve = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS
+		base = proc + "/cwd"
+		if dirfd != unix.AT_FDCWD {
+			base = proc + "/fd/" + strconv.Itoa(dirfd)
+		}
+	}
+	dir, err := unix.Open(base, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(dir)
+	return unix.Openat2(dir, strings.TrimLeft(name, "/"), &unix.OpenHow{Flags: openFlags, Resolve: resolve})
 }
 
 // quote makes bytes from a sandboxed process safe for the JSON log: valid

@@ -78,22 +78,12 @@ func readPayload(mem memory, addr, size uint64) ([]byte, bool, unix.Errno) {
 // to: the destination, the data of every iovec and the control messages.
 // getfd copies the caller's descriptors named in SCM_RIGHTS.
 func readMsghdr(mem memory, addr uint64, getfd func(int) (int, error)) (outMsg, unix.Errno) {
-	layout := layoutFor(mem.ptr)
-	hdr := make([]byte, layout.msghdr)
+	hdr := make([]byte, layoutFor(mem.ptr).msghdr)
 	if mem.read(addr, hdr) != nil {
 		return outMsg{}, unix.EFAULT
 	}
-	word := func(i int) uint64 {
-		if mem.ptr == 4 {
-			return uint64(binary.LittleEndian.Uint32(hdr[i*4:]))
-		}
-		return binary.LittleEndian.Uint64(hdr[i*8:])
-	}
-	// Field order: name, namelen, iov, iovlen, control, controllen, flags.
-	// namelen is 32 bits wide on both ABIs.
-	name := word(0)
-	namelen := uint64(binary.LittleEndian.Uint32(hdr[layout.namelenOff:]))
-	iov, iovlen, control, controllen := word(2), word(3), word(4), word(5)
+	f := parseMsghdr(hdr, mem.ptr)
+	name, namelen, iov, iovlen, control, controllen := f.name, f.namelen, f.iov, f.iovlen, f.control, f.controllen
 
 	var m outMsg
 	var errno unix.Errno
@@ -118,6 +108,28 @@ func readMsghdr(mem memory, addr uint64, getfd func(int) (int, error)) (outMsg, 
 		}
 	}
 	return m, 0
+}
+
+// msghdrFields are the fields of a struct msghdr, widened to 64 bits.
+type msghdrFields struct {
+	name, namelen, iov, iovlen, control, controllen uint64
+}
+
+// parseMsghdr decodes a struct msghdr of the ABI whose pointers are ptr
+// bytes wide. Field order: name, namelen, iov, iovlen, control,
+// controllen, flags. namelen is 32 bits wide on both ABIs.
+func parseMsghdr(hdr []byte, ptr int) msghdrFields {
+	word := func(i int) uint64 {
+		if ptr == 4 {
+			return uint64(binary.LittleEndian.Uint32(hdr[i*4:]))
+		}
+		return binary.LittleEndian.Uint64(hdr[i*8:])
+	}
+	return msghdrFields{
+		name:    word(0),
+		namelen: uint64(binary.LittleEndian.Uint32(hdr[layoutFor(ptr).namelenOff:])),
+		iov:     word(2), iovlen: word(3), control: word(4), controllen: word(5),
+	}
 }
 
 // readIovecs gathers the data of an iovec array into one buffer.

@@ -3,7 +3,6 @@
 package supervisor
 
 import (
-	"encoding/binary"
 	"strconv"
 	"sync"
 	"time"
@@ -253,27 +252,17 @@ func (s *Supervisor) leaderPidfd(req *sandbox.Request, p *process) int {
 // destinations copies the socket addresses a call carries.
 func (s *Supervisor) destinations(mem memory, c call, args [6]uint64) []Destination {
 	var out []Destination
+	// An address the kernel would reject (too short or too long) fails the
+	// call, so it is no destination.
 	add := func(addr, size uint64) {
-		if addr == 0 || size == 0 {
-			return
-		}
-		buf := make([]byte, min(size, maxSockaddrLen))
-		if mem.read(addr, buf) != nil {
-			return
-		}
-		if d, err := parseSockaddr(buf); err == nil {
-			out = append(out, d)
+		if d, errno := readAddr(mem, addr, size); errno == 0 && d != nil {
+			out = append(out, *d)
 		}
 	}
 	layout := layoutFor(mem.ptr)
 	msgName := func(hdr []byte) (uint64, uint64) {
-		var name uint64
-		if mem.ptr == 4 {
-			name = uint64(binary.LittleEndian.Uint32(hdr))
-		} else {
-			name = binary.LittleEndian.Uint64(hdr)
-		}
-		return name, uint64(binary.LittleEndian.Uint32(hdr[layout.namelenOff:]))
+		f := parseMsghdr(hdr, mem.ptr)
+		return f.name, f.namelen
 	}
 	switch c {
 	case callConnect:

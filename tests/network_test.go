@@ -133,6 +133,7 @@ func TestObserveEventHasDomain(t *testing.T) {
 	if !strings.Contains(r.stdout, "OK fetch reply welcome") {
 		t.Fatalf("fetch through the forwarder failed: %q", r.stdout)
 	}
+
 	ev, ok := networkEvent(r, audit.DecisionAllow, "127.0.0.2:"+server.port)
 	if !ok {
 		t.Fatal("no allowed network event for 127.0.0.2:" + server.port)
@@ -143,6 +144,7 @@ func TestObserveEventHasDomain(t *testing.T) {
 	if !strings.HasSuffix(strings.ToLower(ev.Image), "netprobe.exe") && !strings.Contains(ev.Image, "wineserver") {
 		t.Errorf("network event image %q, want netprobe.exe or wineserver", ev.Image)
 	}
+
 	dns, ok := dnsEvent(r, "game.test")
 	if !ok {
 		t.Fatal("no dns event for game.test")
@@ -153,6 +155,7 @@ func TestObserveEventHasDomain(t *testing.T) {
 	if anomalyFor(r, "unresolved_ip", "127.0.0.2:"+server.port) {
 		t.Error("a resolved address was counted as unresolved")
 	}
+
 	// A first run also writes the summary of creating the prefix, with
 	// stage "prefix_init".
 	var summary audit.Event

@@ -49,13 +49,13 @@ func (v *View) setResolvConf(file, target string) {
 		return
 	}
 	v.ResolvConf, v.ResolvTarget = file, target
-	kept := v.ReadFiles[:0]
+	remaining := v.ReadFiles[:0]
 	for _, f := range v.ReadFiles {
 		if f != target {
-			kept = append(kept, f)
+			remaining = append(remaining, f)
 		}
 	}
-	v.ReadFiles = kept
+	v.ReadFiles = remaining
 }
 
 // baseDevices are the character devices every program expects.

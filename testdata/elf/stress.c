@@ -524,7 +524,7 @@ static void *flip_address(void *arg)
 
 /*
  * Connects (tcp) or sends a datagram (udp) n times to race_target while a second thread flips it
- * between a listed and an unlisted address, as a program would to slip past a check that reads
+ * between a listed and an unlisted address. A program does this to slip past a check that reads
  * the address before the kernel does.
  */
 static int cmd_sockaddr_race(const char *protocol, unsigned long long attempts)

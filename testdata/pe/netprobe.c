@@ -1,10 +1,9 @@
 /*
  * netprobe.c: Windows console program for WineWarden's network tests under Wine.
  *
- * Each subcommand does what a game, or malware shipped with one, does on the network: look up a
- * name, connect to it, connect to a raw address, send a UDP datagram, ask DNS for a TXT record,
- * or fetch a "dead drop" (a page that names the real server as ip:port) and connect to what it
- * names.
+ * Each subcommand does what a game, or malware shipped with one, does on the network. It looks up
+ * a name and connects to it, connects to a raw address, sends a UDP datagram, or asks DNS for a
+ * TXT record. deaddrop fetches a page that names the real server as ip:port and connects there.
  *
  * Build: x86_64-w64-mingw32-gcc -O1 -o netprobe.exe netprobe.c -lws2_32 -ldnsapi
  *

@@ -112,6 +112,7 @@ func (b *bench) dnsBenchmark(runs int, resolver *testdns.Server) string {
 	if err != nil {
 		return section(title, goalText, "not measured", "Writing config.toml failed: "+markdownCell(err.Error()), "")
 	}
+
 	host, port, _ := strings.Cut(resolver.Addr(), ":")
 	stress := filepath.Join(b.game, "stress")
 	direct := []string{stress, "resolve-time", host, port, "bench.test", strconv.Itoa(lookupCount)}
@@ -127,6 +128,7 @@ func (b *bench) dnsBenchmark(runs int, resolver *testdns.Server) string {
 			argv: append([]string{"firejail", "--quiet", "--noprofile", "--private"}, direct...)},
 	}
 	table, medians, _ := b.timedCalls(variants, runs, resolveTimeLine, lookupCount)
+
 	goal := "not judged: winewarden or the bare run did not run"
 	bare, ww := variants[0], variants[1]
 	if bare.failure == "" && ww.failure == "" {
@@ -161,6 +163,7 @@ func (b *bench) restrictConnectBenchmark(runs int, resolver *testdns.Server) str
 		return section(title, goalText, "not measured", "Opening the listener failed: "+markdownCell(err.Error()), "")
 	}
 	defer stop()
+
 	connect := []string{filepath.Join(b.game, "stress"), "connect-time", "127.0.0.1", port, strconv.Itoa(connectCount)}
 	variants := []*variant{
 		{label: "bare", env: b.env(observe), argv: connect},
@@ -168,6 +171,7 @@ func (b *bench) restrictConnectBenchmark(runs int, resolver *testdns.Server) str
 		{label: "winewarden run, observe", wrapper: true, env: b.env(observe), argv: b.inGame("bench", connect...)},
 	}
 	table, medians, _ := b.timedCalls(variants, runs, connectTimeLine, connectCount)
+
 	goal := "not judged: winewarden or the bare run did not run"
 	bare, ww := variants[0], variants[1]
 	if bare.failure == "" && ww.failure == "" {
@@ -248,6 +252,7 @@ func (b *bench) udpStreamBenchmark(resolver *testdns.Server) string {
 			received.Add(1)
 		}
 	}()
+
 	port := strconv.Itoa(sink.LocalAddr().(*net.UDPAddr).Port)
 	stream := []string{filepath.Join(b.game, "stress"), "udp-stream", "127.0.0.1", port, strconv.Itoa(streamRate), strconv.Itoa(streamCount)}
 	variants := []struct {
@@ -258,6 +263,7 @@ func (b *bench) udpStreamBenchmark(resolver *testdns.Server) string {
 		{"bare", stream, b.env()},
 		{"winewarden run, restrict", b.inGame("bench", stream...), b.env(restrict)},
 	}
+
 	var t strings.Builder
 	t.WriteString("| variant | sent | received | lost | send time | rate | wrapper CPU |\n|---|---|---|---|---|---|---|\n")
 	met := true
@@ -293,6 +299,7 @@ func (b *bench) udpStreamBenchmark(resolver *testdns.Server) string {
 		fmt.Fprintf(&t, "| %s | %d | %d | %d | %s | %.0f/s | %s |\n", v.label, sent, got, sent-got, seconds(elapsed),
 			float64(sent)/elapsed.Seconds(), cpu)
 	}
+
 	goal := "not judged: the winewarden run failed"
 	if judged {
 		goal = verdict(met, fmt.Sprintf("%d datagrams at %d/s", streamCount, streamRate))
