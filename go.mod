@@ -10,3 +10,5 @@ require (
 	golang.org/x/sys v0.50.0
 	kernel.org/pub/linux/libs/security/libcap/psx v1.2.78
 )
+
+require github.com/godbus/dbus/v5 v5.2.4

@@ -57,6 +57,10 @@ const (
 	KindDNS            = "dns"             // one DNS query of the game and the answer it got
 	KindNetworkAnomaly = "network_anomaly" // network behaviour that counts against trust, with its reason
 	KindNetworkSummary = "network_summary" // unique destinations and anomaly counts of the session
+
+	// KindTrust records the game's trust state: the tier chosen for the run
+	// at the start, and the score change at the end.
+	KindTrust = "trust"
 )
 
 // Decisions, stored in Event.Decision.

@@ -12,6 +12,7 @@ type Config struct {
 	Trust       Trust        `toml:"trust"`
 	Process     Process      `toml:"process"`
 	Network     Network      `toml:"network"`
+	Tiers       Tiers        `toml:"tiers"`
 	SacredZones []SacredZone `toml:"sacred_zones"`
 }
 
@@ -19,7 +20,12 @@ type Config struct {
 type General struct {
 	Enabled                 bool `toml:"enabled"`
 	NoPromptsDuringGameplay bool `toml:"no_prompts_during_gameplay"`
-	EmergencyOnly           bool `toml:"emergency_only"`
+	// EmergencyOnly limits desktop notifications to emergencies (a
+	// sensitive-access attempt or a blocked escape). When false, a session
+	// that had anything blocked also ends with a summary notification.
+	EmergencyOnly bool `toml:"emergency_only"`
+	// Notifications enables desktop notifications at all.
+	Notifications bool `toml:"notifications"`
 }
 
 // Trust is the [trust] table: the tier a new game starts in and how it earns
@@ -28,6 +34,8 @@ type Trust struct {
 	DefaultTier        string `toml:"default_tier"`
 	AutoPromote        bool   `toml:"auto_promote"`
 	PromotionAfterRuns int    `toml:"promotion_after_runs"`
+	// DemoteOnUpdate lowers a game one tier when its main .exe changes.
+	DemoteOnUpdate bool `toml:"demote_on_update"`
 }
 
 // Process is the [process] table: which programs a game may start.
@@ -97,11 +105,13 @@ func Default() Config {
 			Enabled:                 true,
 			NoPromptsDuringGameplay: true,
 			EmergencyOnly:           true,
+			Notifications:           true,
 		},
 		Trust: Trust{
 			DefaultTier:        "yellow",
 			AutoPromote:        true,
 			PromotionAfterRuns: 5,
+			DemoteOnUpdate:     true,
 		},
 		Process: Process{
 			AllowedPatterns:     []string{},
@@ -120,6 +130,7 @@ func Default() Config {
 			DNSServers:            []string{},
 			MaxUniqueDestinations: 100,
 		},
+		Tiers:       defaultTiers(),
 		SacredZones: slices.Clone(defaultZones),
 	}
 }
@@ -159,7 +170,6 @@ var defaultZones = []SacredZone{
 	{Label: "autostart entries", Path: "~/.config/autostart", Action: "deny"},
 	{Label: "systemd user units", Path: "~/.config/systemd", Action: "deny"},
 	{Label: "WineWarden config", Path: "~/.config/winewarden", Action: "deny"},
-	// TODO: the trust key under ~/.local/share/winewarden needs a zone of its
-	// own once its file name is fixed. The whole directory cannot be a zone
-	// because the Wine prefixes and virtual homes exposed to games live there.
+	// The trust key lives in $XDG_DATA_HOME/winewarden, which the wrapper
+	// never exposes: only single prefixes below it are shown to a game.
 }

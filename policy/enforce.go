@@ -11,12 +11,11 @@ import (
 // sorted. The caller shows them so that a user does not mistake such a
 // setting for protection.
 func NotEnforced(c Config) []string {
-	settings := []string{
-		setting("winewarden.no_prompts_during_gameplay", c.WineWarden.NoPromptsDuringGameplay),
-		setting("winewarden.emergency_only", c.WineWarden.EmergencyOnly),
-		setting("trust.default_tier", c.Trust.DefaultTier),
-		setting("trust.auto_promote", c.Trust.AutoPromote),
-		setting("trust.promotion_after_runs", c.Trust.PromotionAfterRuns),
+	var settings []string
+	// WineWarden asks no questions while a game runs, so only turning the
+	// setting off asks for something this version does not do.
+	if !c.WineWarden.NoPromptsDuringGameplay {
+		settings = append(settings, setting("winewarden.no_prompts_during_gameplay", false))
 	}
 	// The sandbox hides every sacred zone, so "redirect" and "read-only"
 	// act like "deny": stricter than asked, but not what was asked.

@@ -10,15 +10,14 @@ import (
 )
 
 func TestNotEnforcedDefault(t *testing.T) {
-	want := []string{
-		"trust.auto_promote = true",
-		"trust.default_tier = \"yellow\"",
-		"trust.promotion_after_runs = 5",
-		"winewarden.emergency_only = true",
-		"winewarden.no_prompts_during_gameplay = true",
+	if got := NotEnforced(Default()); len(got) != 0 {
+		t.Errorf("NotEnforced(Default()) = %q, want nothing", got)
 	}
-	if got := NotEnforced(Default()); !reflect.DeepEqual(got, want) {
-		t.Errorf("NotEnforced(Default()) =\n%q\nwant\n%q", got, want)
+	c := Default()
+	c.WineWarden.NoPromptsDuringGameplay = false
+	want := []string{"winewarden.no_prompts_during_gameplay = false"}
+	if got := NotEnforced(c); !reflect.DeepEqual(got, want) {
+		t.Errorf("NotEnforced() =\n%q\nwant\n%q", got, want)
 	}
 }
 
@@ -41,12 +40,12 @@ func TestNotEnforcedOmitsNetwork(t *testing.T) {
 
 func TestNotEnforcedFormatsValues(t *testing.T) {
 	c := Default()
-	c.Trust.DefaultTier = "red"
+	c.SacredZones[0].Action = "read-only"
 
 	got := append(NotEnforced(c), setting("list", []string{"cmd.exe", `a"b\c`, "tab\there"}))
 	wantIn := []string{
 		`list = ["cmd.exe", "a\"b\\c", "tab\u0009here"]`,
-		`trust.default_tier = "red"`,
+		`sacred_zones.action = "read-only" for ~/.ssh (hidden, as with "deny")`,
 	}
 	for _, want := range wantIn {
 		found := false

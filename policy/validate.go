@@ -71,6 +71,7 @@ func (c Config) problems() []error {
 			n, minUniqueDestinations, maxUniqueDestinations))
 	}
 
+	errs = append(errs, c.Tiers.problems()...)
 	for _, zone := range c.SacredZones {
 		add(zone.check())
 	}

@@ -232,6 +232,21 @@ if ran_clean; then
     fi
 fi
 
+# The decoy reads above cost probe.exe its trust: a sensitive-access attempt
+# drops a game to the red tier at once, and the red tier runs offline.
+attack "phone home after the decoy reads (red tier)" tcp 127.0.0.1 9 beacon
+if ran_clean; then
+    log=${logs[count]}
+    if grep -q '^OK tcp' "$demo/runs/$count.out"; then
+        verdict FAILED "the connection was made"
+    elif [ -n "$log" ] && grep '"kind":"trust"' "$log" 2>/dev/null | grep -q '"tier":"red"' &&
+        grep '"kind":"session_start"' "$log" | grep -q '"network_mode":"offline"'; then
+        verdict held "the game ran in the red tier, offline, so the connection failed"
+    else
+        verdict FAILED "the run was not in the red tier's offline mode"
+    fi
+fi
+
 # --- Summary -----------------------------------------------------------------
 
 echo "=== Summary (checked on the host after the runs)"
@@ -311,6 +326,15 @@ for ((i = 1; i <= count; i++)); do
 done
 echo
 echo "Session logs: $XDG_STATE_HOME/winewarden/sessions/"
+echo
+
+echo "=== Trust state of probe.exe (winewarden trust show probe)"
+"$winewarden" trust show probe | sed 's/^/    /'
+echo
+echo "=== Report of attack 1's session (winewarden report SESSION)"
+first_session=$(basename "${logs[1]:-none}" .jsonl)
+"$winewarden" report "$first_session" | sed 's/^/    /' || echo "    (no report: the session log is missing)"
+echo
 
 if [ "$failed" != 0 ]; then
     echo "demo: at least one protection did not hold or an attack did not run; see the summary above" >&2

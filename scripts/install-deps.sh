@@ -26,7 +26,8 @@ for arg in "$@"; do
     esac
 done
 
-packages=(wine64 wine gcc gcc-mingw-w64-x86-64 libseccomp-dev pkg-config)
+# dbus-daemon runs the private session bus of the desktop notification test.
+packages=(wine64 wine gcc gcc-mingw-w64-x86-64 libseccomp-dev pkg-config dbus-daemon)
 if [ "$bench" = 1 ]; then
     packages+=(bubblewrap firejail)
 fi
@@ -45,6 +46,7 @@ missing_tools() {
     if ! command -v wine >/dev/null && [ ! -x /usr/lib/wine/wine64 ]; then
         echo wine
     fi
+    command -v dbus-daemon >/dev/null || echo dbus-daemon
     if [ "$bench" = 1 ]; then
         command -v bwrap >/dev/null || echo bwrap
         command -v firejail >/dev/null || echo firejail

@@ -44,7 +44,7 @@ func TestDoctorReportsMachineAndConfig(t *testing.T) {
 	if r.code != 0 {
 		t.Errorf("doctor: exit %d on a machine that runs the sandbox:\n%s", r.code, r.stdout)
 	}
-	for _, want := range []string{"landlock", "sandbox probe", "libseccomp", "seccomp notify", "trust.default_tier = \"yellow\""} {
+	for _, want := range []string{"landlock", "sandbox probe", "libseccomp", "seccomp notify", "default tier yellow", "red tier: network offline"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("doctor output lacks %q", want)
 		}

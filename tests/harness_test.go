@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -251,6 +252,9 @@ func (e *env) environ(extra ...string) []string {
 func (e *env) run(t *testing.T, args []string, extraEnv ...string) result {
 	t.Helper()
 	sessions := filepath.Join(e.home, ".local/state/winewarden/sessions")
+	if len(args) > 0 && args[0] == "run" && !slices.ContainsFunc(extraEnv, func(kv string) bool { return strings.HasPrefix(kv, "WINEPREFIX=") }) {
+		e.resetTrust(t)
+	}
 	before := listDir(sessions)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -276,6 +280,22 @@ func (e *env) run(t *testing.T, args []string, extraEnv ...string) result {
 	}
 	t.Logf("winewarden %s -> %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
 	return r
+}
+
+// resetTrust returns every game in the shared prefix to the default tier,
+// so that a decoy read in one test does not run the next test in the red
+// tier. It uses the harness's own config, whatever config the run is given.
+// Tests of the trust engine name WINEPREFIX themselves to keep their state.
+func (e *env) resetTrust(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(e.prefix, ".winewarden", "trust.json")); err != nil {
+		return
+	}
+	cmd := exec.Command(binary, "trust", "reset", e.prefix)
+	cmd.Env = e.environ()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("winewarden trust reset %s: %v\n%s", e.prefix, err, out)
+	}
 }
 
 // probe runs probe.exe under wine in the sandbox.

@@ -111,6 +111,9 @@ func Doctor(out io.Writer) int {
 		for _, line := range describeNetwork(cfg.Network) {
 			info("network", line)
 		}
+		for _, line := range describeTrust(cfg) {
+			info("trust", line)
+		}
 		if keys := policy.NotEnforced(cfg); len(keys) > 0 {
 			fmt.Fprintln(out, "\nParsed but not yet enforced by this version:")
 			for _, k := range keys {

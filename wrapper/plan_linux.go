@@ -12,6 +12,7 @@ import (
 
 	"github.com/winewarden/winewarden/policy"
 	"github.com/winewarden/winewarden/sandbox"
+	"github.com/winewarden/winewarden/trust"
 )
 
 // plan is a prepared launch: the view, the prepared virtual home and what
@@ -31,7 +32,7 @@ type plan struct {
 
 // prepare validates every path the sandbox will expose and readies the
 // virtual home. Nothing is started here.
-func prepare(dirs xdgDirs, cfg policy.Config, game Game, winePrefix string) (*plan, error) {
+func prepare(dirs xdgDirs, cfg policy.Config, game Game, prefix string) (*plan, error) {
 	p := &plan{uid: os.Getuid(), gid: os.Getgid()}
 	home := dirs.Home
 	if home == "/" || !filepath.IsAbs(home) {
@@ -44,10 +45,6 @@ func prepare(dirs xdgDirs, cfg policy.Config, game Game, winePrefix string) (*pl
 	}
 	p.zones = policy.ExpandZones(cfg.SacredZones, home)
 
-	prefix, err := resolvePrefix(winePrefix, dirs.DataHome, game.ID)
-	if err != nil {
-		return nil, err
-	}
 	view := View{Roots: hostRoots(), Home: home, Prefix: prefix, MaskFiles: map[string]bool{}}
 	masks, err := p.checkExposed("Wine prefix", prefix, dirs, filepath.Join(dirs.DataHome, "prefixes"))
 	if err != nil {
@@ -171,6 +168,37 @@ func installDir(game Game) (string, error) {
 		return "", fmt.Errorf("the game's .exe %s is not inside the game directory %s: pass the folder that contains it with --game-dir", game.Exe, dir)
 	}
 	return dir, nil
+}
+
+// hideTrustState creates the prefix's trust state directory when it lies
+// inside the prefix and hides it from the game, which must neither read
+// nor replace its own trust state.
+func (p *plan) hideTrustState(dir string, key []byte) error {
+	if !policy.Within(dir, p.view.Prefix) {
+		return nil
+	}
+	if _, err := trust.OpenStore(dir, key, true); err != nil {
+		return err
+	}
+	p.view.Masks = append(p.view.Masks, dir)
+	return nil
+}
+
+// strictDirs are the prefix directories the strict filesystem profile
+// shows read-only: C:\windows, where a game could plant DLLs and service
+// programs, and the Startup folders, whose programs Wine starts with the
+// prefix. The bind mounts refuse a symlink anywhere in these paths, so a
+// game that replaced one with a symlink cannot start in the strict profile.
+//
+// NOTE: a Startup folder that does not exist is not protected, so a game
+// could create it. wineboot creates both when it makes a prefix.
+func strictDirs(prefix string) []string {
+	dirs := []string{
+		filepath.Join(prefix, "drive_c", "windows"),
+		filepath.Join(prefix, "drive_c", "ProgramData", "Microsoft", "Windows", "Start Menu", "Programs", "StartUp"),
+	}
+	users, _ := filepath.Glob(filepath.Join(prefix, "drive_c", "users", "*", "AppData", "Roaming", "Microsoft", "Windows", "Start Menu", "Programs", "StartUp"))
+	return append(dirs, users...)
 }
 
 // resolvePrefix picks the caller's WINEPREFIX or the game's own prefix and

@@ -21,13 +21,25 @@ type recorder struct {
 	// can no longer be recorded must not keep running unwatched.
 	broken     chan struct{}
 	brokenOnce sync.Once
+	// observe, when set, sees every event of the game's own run (the trust
+	// tally and the emergency notification).
+	observe func(audit.Event)
 }
 
 func newRecorder(log *audit.Log, logger *slog.Logger) *recorder {
 	return &recorder{log: log, logger: logger, broken: make(chan struct{})}
 }
 
+// emit records an event of the game's run.
 func (r *recorder) emit(e audit.Event) {
+	r.write(e)
+	if r.observe != nil {
+		r.observe(e)
+	}
+}
+
+// write records an event without counting it for the game.
+func (r *recorder) write(e audit.Event) {
 	if err := r.log.Emit(e); err != nil {
 		// Later drops are counted by the log and reported when it closes.
 		r.brokenOnce.Do(func() {
@@ -40,7 +52,7 @@ func (r *recorder) emit(e audit.Event) {
 func boolPtr(b bool) *bool { return &b }
 func intPtr(i int) *int    { return &i }
 
-func (r *recorder) start(argv []string, game Game, p *plan, mode string, cfg policy.Config) {
+func (r *recorder) start(argv []string, game Game, p *plan, mode, tier string, cfg policy.Config) {
 	r.emit(audit.Event{Kind: audit.KindSessionStart, Fields: map[string]any{
 		"argv":         argv,
 		"game_id":      game.ID,
@@ -50,7 +62,7 @@ func (r *recorder) start(argv []string, game Game, p *plan, mode string, cfg pol
 		"prefix":       p.view.Prefix,
 		"virtual_home": p.view.VirtualHome,
 		"network_mode": mode,
-		"profile":      "default",
+		"profile":      tier,
 	}})
 	r.logger.Info("session started", "game", game.ID, "log", r.log.Path())
 	for _, key := range policy.NotEnforced(cfg) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/winewarden/winewarden/audit"
 	"github.com/winewarden/winewarden/policy"
 	"github.com/winewarden/winewarden/sandbox"
+	"github.com/winewarden/winewarden/trust"
 )
 
 // Exit statuses of the wrapper itself. A game's own status passes through
@@ -60,14 +62,8 @@ func Run(opts Options) (int, error) {
 	if !cfg.WineWarden.Enabled {
 		return ExitSetup, fmt.Errorf("WineWarden is disabled in %s ([winewarden] enabled = false): set it to true, or run the game without winewarden", dirs.ConfigFile)
 	}
-	mode := cfg.Network.Mode
-	if opts.Network != "" {
-		mode = opts.Network
-	}
-	switch mode {
-	case "observe", "offline", "restrict":
-	default:
-		return ExitUsage, fmt.Errorf("invalid network mode %q: use observe, offline or restrict", mode)
+	if opts.Network != "" && !slices.Contains([]string{"observe", "offline", "restrict"}, opts.Network) {
+		return ExitUsage, fmt.Errorf("invalid network mode %q: use observe, offline or restrict", opts.Network)
 	}
 
 	cwd, err := os.Getwd()
@@ -81,8 +77,34 @@ func Run(opts Options) (int, error) {
 	if err != nil {
 		return ExitSetup, err
 	}
-	plan, err := prepare(dirs, cfg, game, os.Getenv("WINEPREFIX"))
+	prefix, err := resolvePrefix(os.Getenv("WINEPREFIX"), dirs.DataHome, game.ID)
 	if err != nil {
+		return ExitSetup, err
+	}
+	// The lock comes before the trust state is read, so two runs of one
+	// prefix never score from the same starting point.
+	lock, err := lockPrefix(dirs.DataHome, prefix)
+	if err != nil {
+		return ExitSetup, err
+	}
+	defer lock.Close()
+	tr, err := beginTrust(dirs.DataHome, cfg, game, prefix, log, start)
+	if err != nil {
+		return ExitSetup, err
+	}
+	cfg, profile := policy.Resolve(cfg, tr.tier().String())
+	mode := cfg.Network.Mode
+	if opts.Network != "" && opts.Network != mode {
+		log.Warn("network mode from --network replaces the tier's", "tier", profile.Tier, "tier_mode", mode, "mode", opts.Network)
+		mode = opts.Network
+		profile.NetworkMode = mode
+	}
+
+	plan, err := prepare(dirs, cfg, game, prefix)
+	if err != nil {
+		return ExitSetup, err
+	}
+	if err := plan.hideTrustState(tr.dir, tr.key); err != nil {
 		return ExitSetup, err
 	}
 	plan.view.NewNetwork = mode == "offline"
@@ -92,11 +114,6 @@ func Run(opts Options) (int, error) {
 	}
 	defer network.close()
 	plan.view.setResolvConf(network.resolvConf, network.resolvTarget)
-	lock, err := lockPrefix(dirs.DataHome, plan.view.Prefix)
-	if err != nil {
-		return ExitSetup, err
-	}
-	defer lock.Close()
 
 	session := audit.NewSessionID(start)
 	alog, err := audit.Create(audit.StateDir(dirs.StateHome), session)
@@ -105,7 +122,27 @@ func Run(opts Options) (int, error) {
 	}
 	rec := newRecorder(alog, log.With("session", session))
 	defer rec.close()
-	rec.start(opts.Argv, game, plan, mode, cfg)
+	notes := newNotifier(cfg.WineWarden.Notifications, gameName(game), rec.logger)
+	defer notes.wait()
+	rec.observe = func(e audit.Event) {
+		tr.observe(e)
+		if what, ok := trust.Emergency(e); ok {
+			notes.emergency(what)
+		}
+	}
+	rec.start(opts.Argv, game, plan, mode, profile.Tier, cfg)
+	rec.emit(tr.startEvent(profile))
+	if opts.Network != "" && opts.Network != cfg.Network.Mode {
+		rec.emit(audit.Event{Kind: audit.KindWarning, Rule: "network_mode",
+			Detail: fmt.Sprintf("--network %s replaces the %s tier's network mode %s for this run", opts.Network, profile.Tier, cfg.Network.Mode)})
+	}
+	unregister, err := registerSession(dirs, RunningSession{Session: session, GameID: game.ID, Exe: game.Exe, Prefix: prefix,
+		Tier: profile.Tier, Log: alog.Path(), PID: os.Getpid(), Start: start.UTC()})
+	if err != nil {
+		rec.logger.Warn("`winewarden status` will not list this session", "err", err)
+	} else {
+		defer unregister()
+	}
 
 	spec := plan.spec(absoluteExe(opts.Argv, game), cwd, opts.AllowDegraded)
 	stdio := sandbox.Stdio{Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr}
@@ -115,6 +152,12 @@ func Run(opts Options) (int, error) {
 			rec.exitEvent(ExitSetup, start, err)
 			return ExitSetup, err
 		}
+	}
+	// After the prefix exists: wineboot has to write C:\windows while it
+	// creates the prefix, and the folders to protect exist only then.
+	if profile.Filesystem == policy.FilesystemStrict {
+		plan.view.ReadOnly = strictDirs(plan.view.Prefix)
+		spec.Mounts = plan.view.Mounts()
 	}
 
 	watch, err := watchDecoys(plan.home, plan.decoys, rec.decoyOpened)
@@ -131,6 +174,7 @@ func Run(opts Options) (int, error) {
 		return ExitSetup, fmt.Errorf("the session log %s cannot be written (disk full?), so the game was not started", alog.Path())
 	default:
 	}
+	gameStart := time.Now()
 	proc, sup, err := startSupervised(spec, stdio, cfg, network, "game", rec.emit, rec.logger, rec.layers)
 	if err != nil {
 		watch.Stop()
@@ -182,8 +226,36 @@ func Run(opts Options) (int, error) {
 	}
 	opened := watch.Stop()
 	rec.decoySummary(opened)
+	scored := tr.finish(session, gameStart, time.Since(gameStart), rec.logger)
+	rec.write(scored)
 	rec.exitEvent(code, start, waitErr)
+	if !cfg.WineWarden.EmergencyOnly {
+		if text, ok := sessionSummary(scored); ok {
+			notes.summary(text)
+		}
+	}
 	return code, logErr
+}
+
+// gameName is the game as notifications name it: the .exe's file name when
+// there is one, since default game ids end in a 64-digit hash.
+func gameName(g Game) string {
+	if g.Exe != "" {
+		return filepath.Base(g.Exe)
+	}
+	return g.ID
+}
+
+// sessionSummary is the end-of-session notification text, for a session
+// that lost score or was not clean.
+func sessionSummary(e audit.Event) (string, bool) {
+	before, _ := e.Fields["score_before"].(int)
+	after, _ := e.Fields["score_after"].(int)
+	clean, _ := e.Fields["clean"].(bool)
+	if clean && after >= before {
+		return "", false
+	}
+	return fmt.Sprintf("Trust score %d -> %d, tier %v. Run `winewarden report --last` for what was blocked.", before, after, e.Fields["tier_after"]), true
 }
 
 // xdgDirs are the per-user locations WineWarden uses.
@@ -246,7 +318,9 @@ func initPrefix(spec *sandbox.Spec, stdio sandbox.Stdio, stderr *os.File, rec *r
 	}
 	defer devnull.Close()
 	stop := showProgress(stderr, "Creating the Wine prefix (first run only)")
-	proc, sup, err := startSupervised(&boot, sandbox.Stdio{Stdin: devnull, Stdout: devnull, Stderr: devnull}, cfg, network, "prefix_init", rec.emit, rec.logger, nil)
+	// rec.write: what wineboot does while creating the prefix is not the
+	// game's doing, so it does not count towards the trust score.
+	proc, sup, err := startSupervised(&boot, sandbox.Stdio{Stdin: devnull, Stdout: devnull, Stderr: devnull}, cfg, network, "prefix_init", rec.write, rec.logger, nil)
 	if err != nil {
 		stop(false)
 		return fmt.Errorf("creating the Wine prefix: %w", err)

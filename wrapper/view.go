@@ -30,6 +30,9 @@ type View struct {
 	// unreachable (sacred zones); MaskFiles lists those that are files.
 	Masks     []string
 	MaskFiles map[string]bool
+	// ReadOnly are directories inside Prefix shown read-only (the strict
+	// filesystem profile). Missing ones are skipped.
+	ReadOnly []string
 
 	RuntimeDir string   // XDG_RUNTIME_DIR, recreated empty apart from Sockets
 	Sockets    []string // host sockets shown at the same path (X11, Wayland, audio)
@@ -115,6 +118,9 @@ func (v View) Mounts() []sandbox.Mount {
 	}
 	if v.ResolvConf != "" {
 		user = append(user, sandbox.Mount{Kind: sandbox.MountBind, Source: v.ResolvConf, Target: v.ResolvTarget, File: true, ReadOnly: true})
+	}
+	for _, p := range v.ReadOnly {
+		user = append(user, sandbox.Mount{Kind: sandbox.MountBind, Source: p, Target: p, ReadOnly: true, NoExec: true, Optional: true})
 	}
 	for _, p := range v.Masks {
 		if v.MaskFiles[p] {

@@ -20,6 +20,10 @@ const usage = `winewarden runs Windows games in a sandbox.
 
 Usage:
   winewarden run [flags] -- CMD [ARGS...]   run a Wine/Proton command line in the sandbox
+  winewarden status                         running sessions and known games with tier and score
+  winewarden report [SESSION|--last] [--json] [--no-redact]
+                                            what a session blocked, contacted and started
+  winewarden trust list|show|set|reset ...  see or change a game's trust tier (winewarden trust help)
   winewarden init [--force]                 write a commented default config file
   winewarden doctor                         check what this machine can enforce
   winewarden help                           show this text
@@ -27,7 +31,7 @@ Usage:
 Run flags:
   --game-id NAME        game identity (default: the main .exe's name and SHA-256)
   --game-dir DIR        the game's install directory, shown read-only (default: the .exe's directory)
-  --network MODE        observe, offline or restrict for this run (default: [network] mode of the config)
+  --network MODE        observe, offline or restrict for this run (default: the game's trust tier and the config)
   --allow-degraded      run even when a protection layer is missing; the session log lists what was in force
   --log-format FORMAT   the wrapper's own log on stderr: text or json (default text)
 `
@@ -51,6 +55,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return initConfig(args[1:], stdout, stderr)
 	case "doctor":
 		return wrapper.Doctor(stdout)
+	case "status":
+		return wrapper.StatusCommand(stdout, stderr)
+	case "report":
+		return wrapper.ReportCommand(args[1:], stdout, stderr)
+	case "trust":
+		return wrapper.TrustCommand(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

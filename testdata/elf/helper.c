@@ -55,6 +55,9 @@ static const char usage_text[] =
     "  exit <n>               exit with code n\n"
     "  getppid-loop <n>       call getppid n times\n"
     "  marker <path>          write \"ran\" to path\n"
+    "  remove <path>          unlink a file, or remove an empty directory\n"
+    "  rename <from> <to>     rename a file or directory\n"
+    "  symlink <target> <path> create a symlink at path that points to target\n"
     "  syscalls               try calls a seccomp filter denies, via the x86_64 and i386 ABIs\n"
     "  connect-i386 <ipv4> <port> connect through the i386 ABI, directly and through socketcall\n"
     "  memfd-exec <program>   copy a program into a memfd and execute it from there (fexecve)\n"
@@ -164,6 +167,17 @@ static int cmd_connect_abstract(const char *name)
     memcpy(address.sun_path + 1, name, length);
     return connect_unix("connect-abstract", name, &address,
                         (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + length));
+}
+
+/* Prints the result of a call on one or two paths and returns the exit code. */
+static int report_path_call(const char *command, const char *path, int result)
+{
+    if (result != 0) {
+        emit("FAIL %s %s errno=%d\n", command, path, errno);
+        return EXIT_FAILED;
+    }
+    emit("OK %s %s\n", command, path);
+    return EXIT_OK;
 }
 
 static int write_text(const char *command, const char *path, int flags, const char *text)
@@ -412,5 +426,11 @@ int main(int argc, char **argv)
         return cmd_connect_i386(args[0], args[1]);
     if (strcmp(command, "marker") == 0 && count == 1)
         return write_text(command, args[0], O_TRUNC, "ran");
+    if (strcmp(command, "remove") == 0 && count == 1)
+        return report_path_call(command, args[0], remove(args[0]));
+    if (strcmp(command, "rename") == 0 && count == 2)
+        return report_path_call(command, args[0], rename(args[0], args[1]));
+    if (strcmp(command, "symlink") == 0 && count == 2)
+        return report_path_call(command, args[1], symlink(args[0], args[1]));
     return usage();
 }

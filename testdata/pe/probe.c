@@ -61,7 +61,7 @@ static unsigned char io_buffer[65536];
 
 static const char usage_text[] =
     "usage: probe <command> [arguments]\n"
-    "  read <path>                print the size and the first bytes of a file\n"
+    "  read <path>...             print the size and the first bytes of each file\n"
     "  rawread <unixpath>         the same through raw Linux open/read/close syscalls\n"
     "  list <dir>                 list a directory\n"
     "  write <path> <text>        create or truncate a file and write text\n"
@@ -854,8 +854,13 @@ int main(void)
     wchar_t **args = argv + 2;
     unsigned long number;
 
-    if (wcscmp(command, L"read") == 0 && count == 1)
-        return cmd_read(args[0]);
+    if (wcscmp(command, L"read") == 0 && count >= 1) {
+        int result = EXIT_OK;
+        for (int i = 0; i < count; i++)
+            if (cmd_read(args[i]) != EXIT_OK)
+                result = EXIT_FAILED;
+        return result;
+    }
     if (wcscmp(command, L"rawread") == 0 && count == 1)
         return cmd_rawread(args[0]);
     if (wcscmp(command, L"list") == 0 && count == 1)
