@@ -56,17 +56,32 @@ func TestTierProfileFromFile(t *testing.T) {
 
 func TestTierProfileErrors(t *testing.T) {
 	cases := map[string]string{
-		"[tiers.red]\nnetwork_mode = \"open\"\n":       `tiers.red.network_mode = "open" is invalid`,
-		"[tiers.green]\nfilesystem = \"loose\"\n":      `tiers.green.filesystem = "loose" is invalid: use "standard" or "strict"`,
-		"[tiers.yellow]\nmax_child_processes = 0\n":    "tiers.yellow.max_child_processes = 0 is out of range",
+		"[tiers.red]\nnetwork_mode = \"open\"\n":        `tiers.red.network_mode = "open" is invalid`,
+		"[tiers.green]\nfilesystem = \"loose\"\n":       `tiers.green.filesystem = "loose" is invalid: use "standard" or "strict"`,
+		"[tiers.yellow]\nmax_child_processes = 0\n":     "tiers.yellow.max_child_processes = 0 is out of range",
 		"[tiers.green]\nallowed_patterns = [\"a/b\"]\n": `tiers.green.allowed_patterns[0] = "a/b" never matches`,
-		"[tiers.blue]\n":                               `unknown table "tiers.blue"`,
-		"[tiers.red]\nsacred_zones = []\n":             `unknown key "tiers.red.sacred_zones"`,
+		"[tiers.blue]\n":                   `unknown table "tiers.blue"`,
+		"[tiers.red]\nsacred_zones = []\n": `unknown key "tiers.red.sacred_zones"`,
 	}
 	for doc, want := range cases {
 		_, err := Parse([]byte(doc), "config.toml")
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Parse(%q) error %v, want it to contain %q", doc, err, want)
+		}
+	}
+}
+
+func TestTierProfileTypeErrors(t *testing.T) {
+	cases := map[string]string{
+		"[tiers.red]\nallow_shell_execution = \"yes\"\n": `config.toml:2: key "tiers.red.allow_shell_execution": expected a boolean, found a string`,
+		"[tiers.yellow]\nmax_child_processes = \"x\"\n":  `config.toml:2: key "tiers.yellow.max_child_processes": expected an integer, found a string`,
+		"[tiers.green]\nallowed_patterns = [1]\n":        `config.toml:2: key "tiers.green.allowed_patterns": expected an array of strings, found an array containing an integer`,
+		"[tiers]\nred = { network_mode = 5 }\n":          `key "tiers.red.network_mode": expected a string, found an integer`,
+	}
+	for doc, want := range cases {
+		_, err := Parse([]byte(doc), "config.toml")
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Parse(%q) error\n%v\nwant it to contain\n%s", doc, err, want)
 		}
 	}
 }

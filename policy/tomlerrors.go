@@ -43,15 +43,19 @@ func decodeError(data []byte, name string, err error) error {
 	message := strings.TrimPrefix(decode.Error(), "toml: ")
 	key := joinKey(decode.Key())
 	// For a value inside an inline table go-toml v2.4.3 reports only the
-	// outer key, but its message names the struct field, which is exact.
+	// outer key, but its message names the struct field. The field is exact
+	// unless one struct type serves several tables ([tiers.red] and
+	// [tiers.green] share TierProfile), so a key go-toml names in full wins.
 	match := mismatchMessage.FindStringSubmatch(message)
 	if match != nil {
-		if fieldKey, ok := schema.fields[match[2]]; ok {
-			key = fieldKey
-		}
+		key = fieldKey(key, match[2])
 	}
 
 	expected, known := schema.types[key]
+	if known && expected.Kind() == reflect.Pointer {
+		// An optional key (a tier profile's) takes what its target takes.
+		expected = expected.Elem()
+	}
 	if !known {
 		return &fileError{fmt.Sprintf("%s:%d:%d: invalid TOML: %s", name, line, column, message), decode}
 	}
@@ -63,6 +67,37 @@ func decodeError(data []byte, name string, err error) error {
 		fmt.Sprintf("%s:%d: key %q: expected %s, found %s", name, line, key, describeType(expected), found),
 		decode,
 	}
+}
+
+// fieldKey returns the dotted key of the struct field goField (such as
+// "policy.TierProfile.NetworkMode") that go-toml reported a mismatch for at
+// key. When key is the table that holds the field, the field's key is
+// built below it, because one struct type can serve several tables.
+func fieldKey(key, goField string) string {
+	t, ok := schema.types[key]
+	if ok && t.Kind() != reflect.Struct {
+		return key
+	}
+	if ok {
+		typeName, fieldName, _ := cutLast(goField, ".")
+		if typeName == t.String() {
+			if f, found := t.FieldByName(fieldName); found {
+				return key + "." + f.Tag.Get("toml")
+			}
+		}
+	}
+	if k, ok := schema.fields[goField]; ok {
+		return k
+	}
+	return key
+}
+
+func cutLast(s, sep string) (string, string, bool) {
+	i := strings.LastIndex(s, sep)
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+len(sep):], true
 }
 
 // mismatchMessage matches go-toml v2.4.3's type mismatch text, for example

@@ -11,7 +11,7 @@ import (
 	"github.com/godbus/dbus/v5"
 )
 
-// notificationServer stands in for the desktop's notification daemon on a
+// notificationServer replaces the desktop's notification daemon on a
 // private session bus.
 type notificationServer struct {
 	mu    sync.Mutex
@@ -88,7 +88,7 @@ func TestEmergencyNotification(t *testing.T) {
 	if len(calls) != 1 {
 		t.Fatalf("%d notifications for two decoy reads in one session, want 1: %q", len(calls), calls)
 	}
-	if !strings.Contains(calls[0], "blocked probe.exe") || !strings.Contains(calls[0], "decoy") {
+	if !strings.Contains(calls[0], "suspicious action by probe.exe") || !strings.Contains(calls[0], "decoy") {
 		t.Errorf("notification text %q", calls[0])
 	}
 

@@ -161,13 +161,20 @@ func waitFor(limit time.Duration, cond func() bool) bool {
 	return false
 }
 
-// hostProcesses lists pids whose command line contains needle.
+// hostProcesses lists the pids of this user's processes whose command line
+// contains needle.
 func hostProcesses(needle string) []int {
 	var pids []int
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
+			continue
+		}
+		// Processes of other users, such as a second test run on the
+		// same machine, are not this test's.
+		info, err := os.Stat("/proc/" + e.Name())
+		if err != nil || info.Sys().(*syscall.Stat_t).Uid != uint32(os.Getuid()) {
 			continue
 		}
 		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")

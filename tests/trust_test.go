@@ -6,7 +6,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/winewarden/winewarden/audit"
 	"github.com/winewarden/winewarden/trust"
@@ -205,27 +207,27 @@ func TestTrustStateHiddenFromGame(t *testing.T) {
 	}
 }
 
+// forgeState edits the state file as a program outside the sandbox could,
+// and fails the test when old is not in it.
+func forgeState(t *testing.T, e *env, old, new string) {
+	t.Helper()
+	file := trustFile(e)
+	data := readFile(t, file)
+	forged := strings.Replace(data, old, new, 1)
+	if forged == data {
+		t.Fatalf("%q not in the state file:\n%s", old, data)
+	}
+	if err := os.WriteFile(file, []byte(forged), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestForgedStateGivesDefaultTier(t *testing.T) {
 	e := needWine(t)
 	// A green default makes the point: a forged state must not get it.
 	env := withConfig(t, "[trust]\ndefault_tier = \"green\"\n")
 	e.trustRun(t, "trust-forged", env, e.helloExe)
-	if _, code := e.cli(t, env, "trust", "set", "trust-forged", "red"); code != 0 {
-		t.Fatal("trust set failed")
-	}
-	file := trustFile(e)
-	data := readFile(t, file)
-	forged := strings.Replace(data, `"override":"red"`, `"override":"green"`, 1)
-	if forged == data {
-		// The payload is indented by the file's writer.
-		forged = strings.Replace(data, `"override": "red"`, `"override": "green"`, 1)
-	}
-	if forged == data {
-		t.Fatalf("no override in the state file:\n%s", data)
-	}
-	if err := os.WriteFile(file, []byte(forged), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	forgeState(t, e, `"score": 76`, `"score": 100`)
 
 	r := e.trustRun(t, "trust-forged", env, e.helloExe)
 	start, end := trustEvents(t, r)
@@ -238,7 +240,7 @@ func TestForgedStateGivesDefaultTier(t *testing.T) {
 	if end.Fields["write_error"] != nil {
 		t.Errorf("state not rewritten: %v", end.Fields["write_error"])
 	}
-	kept, _ := filepath.Glob(file + ".invalid-*")
+	kept, _ := filepath.Glob(trustFile(e) + ".invalid-*")
 	if len(kept) == 0 {
 		t.Error("the forged file was not kept for inspection")
 	}
@@ -247,6 +249,22 @@ func TestForgedStateGivesDefaultTier(t *testing.T) {
 	}
 	if g := e.loadGame(t, "trust-forged"); g.Override != nil || g.History[0].Kind != trust.EntryInvalid {
 		t.Errorf("new state: override %v, first entry %q", g.Override, g.History[0].Kind)
+	}
+
+	// A red game whose file is forged to green stays red: the tier that
+	// the last write recorded outside the prefix caps the run.
+	if _, code := e.cli(t, env, "trust", "set", "trust-forged", "red"); code != 0 {
+		t.Fatal("trust set failed")
+	}
+	forgeState(t, e, `"override": "red"`, `"override": "green"`)
+	r = e.trustRun(t, "trust-forged", env, e.helloExe)
+	start, _ = trustEvents(t, r)
+	if start.Fields["state"] != "invalid" || start.Fields["tier"] != "red" {
+		t.Errorf("red game with a forged green state: state %v tier %v, want invalid red", start.Fields["state"], start.Fields["tier"])
+	}
+	kept, _ = filepath.Glob(trustFile(e) + ".invalid-*")
+	for _, k := range kept {
+		os.Remove(k)
 	}
 }
 
@@ -349,5 +367,124 @@ func TestReportOfLastSession(t *testing.T) {
 	}
 	if out, code = e.cli(t, nil, "report", "20000101T000000Z-00000000"); code == 0 || !strings.Contains(out, "20000101T000000Z-00000000") {
 		t.Errorf("unknown session: %d %s", code, out)
+	}
+}
+
+func TestStatusListsRunningSession(t *testing.T) {
+	e := needWine(t)
+	cmd := exec.Command(binary, "run", "--game-id", "trust-status", "--", "wine", e.probeExe, "sleep", "600000")
+	cmd.Env = e.environ()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	var out string
+	listed := waitFor(60*time.Second, func() bool {
+		out, _ = e.cli(t, nil, "status")
+		return strings.Contains(out, "trust-status")
+	})
+	if !listed || strings.Contains(strings.SplitN(out, "Games:", 2)[0], "none") {
+		t.Fatalf("status does not list the running session:\n%s", out)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	out, _ = e.cli(t, nil, "status")
+	if running := strings.SplitN(out, "Games:", 2)[0]; strings.Contains(running, "trust-status") {
+		t.Errorf("status lists the session after it ended:\n%s", out)
+	}
+}
+
+func TestOfflineAttemptsAreNotClean(t *testing.T) {
+	e := needWine(t)
+	netprobe := filepath.Join(e.gameDir, "netprobe.exe")
+	e.trustRun(t, "trust-offline", nil, netprobe, "resolve", "game.test")
+	if _, code := e.cli(t, nil, "trust", "set", "trust-offline", "red"); code != 0 {
+		t.Fatal("trust set failed")
+	}
+	r := e.trustRun(t, "trust-offline", nil, netprobe, "resolve", "game.test")
+	start, end := trustEvents(t, r)
+	if start.Fields["tier"] != "red" || r.code == 0 {
+		t.Fatalf("red run: tier %v, exit %d (the lookup must fail offline)", start.Fields["tier"], r.code)
+	}
+	if end.Fields["clean"] != false {
+		t.Errorf("a red run whose DNS lookups were refused counted as clean: %v", end.Fields["changes"])
+	}
+}
+
+func TestStateHiddenInSteamLayout(t *testing.T) {
+	e := needSandbox(t)
+	// Steam keeps the state beside the prefix, in compatdata/<appid>, and
+	// here the game's directory is that compatdata directory.
+	compat := filepath.Join(e.root, "steamapps", "compatdata", "4242")
+	if err := os.MkdirAll(filepath.Join(compat, "pfx"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := copyFile(e.helper, filepath.Join(compat, "helper")); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(filepath.Join(compat, "helper"), 0o755)
+	env := "WINEPREFIX=" + filepath.Join(compat, "pfx")
+	state := filepath.Join(compat, ".winewarden", "trust.json")
+	run := func(args ...string) result {
+		return e.run(t, append([]string{"run", "--game-id", "steam-4242", "--game-dir", compat, "--", filepath.Join(compat, "helper")}, args...), env)
+	}
+	if r := run("exit", "0"); r.code != 0 {
+		t.Fatalf("first run exited with %d", r.code)
+	}
+	if _, err := os.Stat(state); err != nil {
+		t.Fatalf("no trust state beside the prefix: %v", err)
+	}
+	for _, args := range [][]string{{"read", state}, {"touch", state}, {"remove", state}} {
+		if r := run(args...); r.code == 0 || !strings.Contains(r.stdout, "FAIL") {
+			t.Errorf("helper %v reached the state beside the prefix:\n%s", args, r.stdout)
+		}
+	}
+}
+
+func TestOlderStateCopyIsCapped(t *testing.T) {
+	e := needWine(t)
+	e.trustRun(t, "trust-rollback", nil, e.helloExe)
+	old := readFile(t, trustFile(e))
+	if _, code := e.cli(t, nil, "trust", "set", "trust-rollback", "red"); code != 0 {
+		t.Fatal("trust set failed")
+	}
+	e.trustRun(t, "trust-rollback", nil, e.helloExe)
+	// Put back the copy from before the tier went down.
+	if err := os.WriteFile(trustFile(e), []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := e.trustRun(t, "trust-rollback", nil, e.helloExe)
+	start, _ := trustEvents(t, r)
+	if start.Fields["tier"] != "red" || start.Fields["state"] != "invalid" {
+		t.Errorf("an older copy of the state ran in tier %v (state %v, %v), want red and invalid",
+			start.Fields["tier"], start.Fields["state"], start.Fields["state_detail"])
+	}
+	kept, _ := filepath.Glob(trustFile(e) + ".invalid-*")
+	for _, k := range kept {
+		os.Remove(k)
+	}
+}
+
+func TestBrokenKeyKeepsRedTier(t *testing.T) {
+	e := needWine(t)
+	key := filepath.Join(e.home, ".local/share/winewarden", trust.KeyName)
+	e.trustRun(t, "trust-nokey", nil, e.helloExe)
+	if err := os.Chmod(key, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(key, 0o600)
+	r := e.trustRun(t, "trust-nokey", nil, e.probeExe, "read", winPath(filepath.Join(e.home, ".ssh", "id_rsa")))
+	start, end := trustEvents(t, r)
+	if start.Fields["state"] != "unverifiable" || end.Fields["write_error"] == nil || end.Fields["tier_after"] != "red" {
+		t.Errorf("with a readable key: state %v, write_error %v, tier after %v", start.Fields["state"], end.Fields["write_error"], end.Fields["tier_after"])
+	}
+	os.Chmod(key, 0o600)
+	r = e.trustRun(t, "trust-nokey", nil, e.probeExe, "exit", "0")
+	start, _ = trustEvents(t, r)
+	if start.Fields["tier"] != "red" {
+		t.Errorf("after the key was fixed the game runs in tier %v, want the red that its decoy read earned", start.Fields["tier"])
 	}
 }

@@ -13,7 +13,10 @@
 // authenticated with HMAC-SHA256 under a key that lives in WineWarden's data
 // directory, which no sandbox can see, and the wrapper hides the .winewarden
 // directory from the game. A state that fails its check is treated as the
-// default tier, never as a better one.
+// default tier, never as a better one. The index games.json in the data
+// directory also records each game's last tier, and a run never gets a
+// better one, so putting back an older copy of the state cannot undo a drop
+// to red.
 //
 // The package assumes one writer per state file at a time: callers hold the
 // file's lock (Store.Update) across a read-modify-write.

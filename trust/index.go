@@ -36,6 +36,14 @@ type IndexEntry struct {
 	// StateWritten is set once a state file for the game has been written,
 	// so a later run can tell a deleted file from a new game.
 	StateWritten bool `json:"state_written"`
+	// WrittenBy is the session whose state write succeeded last. A state
+	// whose history lacks it is an older copy.
+	WrittenBy string `json:"written_by,omitempty"`
+	// Tier is the game's tier after its last session or `trust` command,
+	// also when the state could not be written. A state in the prefix
+	// that claims a better tier was replaced or could not be saved, so a
+	// run never gets more than this.
+	Tier string `json:"tier,omitempty"`
 }
 
 // Index is the content of games.json, by game id.

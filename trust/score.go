@@ -26,8 +26,13 @@ const maxHistory = 200
 // trendSessions is the number of recent sessions the trend looks at.
 const trendSessions = 5
 
-// maxExamples is the number of examples a change's reason names.
-const maxExamples = 3
+// maxExamples is the number of examples a change's reason names, and
+// maxExampleLen the runes kept of each. The game chooses those names, and
+// they must not grow its state file towards its size limit.
+const (
+	maxExamples   = 3
+	maxExampleLen = 160
+)
 
 // Rules are the [trust] settings that scoring applies.
 type Rules struct {
@@ -38,7 +43,7 @@ type Rules struct {
 	DemoteOnUpdate bool
 }
 
-// Session is what one run of a game did, as counted by a Tally.
+// Session is the record of one run of a game, as a Tally counts it.
 type Session struct {
 	ID       string
 	Start    time.Time
@@ -75,6 +80,7 @@ const (
 	EntryManual     = "manual"
 	EntryReset      = "reset"
 	EntryInvalid    = "invalid_state"
+	EntryCapped     = "capped"
 )
 
 // Entry is one line of a game's history.
@@ -115,7 +121,7 @@ func Apply(g *GameState, s Session, rules Rules) Entry {
 	}
 	add(len(s.Sensitive), SensitivePenalty, "sensitive-access attempt", s.Sensitive)
 	add(len(s.Anomalies), AnomalyPenalty, "network anomaly", s.Anomalies)
-	add(len(s.Spawns), SpawnPenalty, "program started by the game", s.Spawns)
+	add(len(s.Spawns), SpawnPenalty, "program the game started or tried to start", s.Spawns)
 
 	if s.Clean() {
 		carry := g.CleanCarrySeconds + int64(max(s.Duration, 0)/time.Second)
@@ -160,7 +166,7 @@ func applyTierRules(g *GameState, s Session, rules Rules, e *Entry) {
 		return
 	}
 	if band := TierOf(g.Score); band < g.Tier {
-		e.Changes = append(e.Changes, Change{Reason: fmt.Sprintf("score %d is below the %s band: tier lowered to %s", g.Score, g.Tier, band)})
+		e.Changes = append(e.Changes, Change{Reason: fmt.Sprintf("score %d is below the %s band: tier lowered to %s", g.Score, g.Tier, band) + overrideNote(g)})
 		g.Tier = band
 		return
 	}
@@ -168,14 +174,14 @@ func applyTierRules(g *GameState, s Session, rules Rules, e *Entry) {
 		return
 	}
 	if band := TierOf(g.Score); band > g.Tier {
-		e.Changes = append(e.Changes, Change{Reason: fmt.Sprintf("score %d reached the %s band: promoted to %s", g.Score, band, band)})
+		e.Changes = append(e.Changes, Change{Reason: fmt.Sprintf("score %d reached the %s band: promoted to %s", g.Score, band, band) + overrideNote(g)})
 		g.Tier = band
 		g.CleanStreak = 0
 		return
 	}
 	if s.Clean() && g.Tier < Green && rules.PromotionAfterRuns > 0 && g.CleanStreak >= rules.PromotionAfterRuns {
 		g.Tier++
-		reason := fmt.Sprintf("%d clean sessions in a row: promoted to %s", g.CleanStreak, g.Tier)
+		reason := fmt.Sprintf("%d clean sessions in a row: promoted to %s", g.CleanStreak, g.Tier) + overrideNote(g)
 		delta := 0
 		if g.Score < floor(g.Tier) {
 			delta = floor(g.Tier) - g.Score
@@ -186,10 +192,19 @@ func applyTierRules(g *GameState, s Session, rules Rules, e *Entry) {
 	}
 }
 
+// overrideNote returns the note, for a reason that changes the earned tier,
+// that the tier the user set stays in force.
+func overrideNote(g *GameState) string {
+	if g.Override == nil {
+		return ""
+	}
+	return " (the tier you set, " + g.Override.String() + ", stays in force)"
+}
+
 // NoteExe records a change of the game's main .exe before a run. With
 // DemoteOnUpdate the game drops one tier (never below red) and its score is
 // lowered into that tier's band. A manual override stays, because the user
-// chose it for this game, but the entry says the .exe changed.
+// chose it for this game, but the entry records the change.
 func NoteExe(g *GameState, exe, sha256 string, rules Rules, now time.Time) (Entry, bool) {
 	if sha256 == "" || g.ExeSHA256 == sha256 {
 		if g.Exe == "" {
@@ -301,7 +316,10 @@ func describe(count int, what string, examples []string) string {
 	if len(examples) == 0 {
 		return text
 	}
-	shown := examples[:min(len(examples), maxExamples)]
+	shown := make([]string, 0, maxExamples)
+	for _, example := range examples[:min(len(examples), maxExamples)] {
+		shown = append(shown, clip(example, maxExampleLen))
+	}
 	text += ": " + strings.Join(shown, ", ")
 	if len(examples) > len(shown) {
 		text += fmt.Sprintf(" and %d more", len(examples)-len(shown))
@@ -313,10 +331,19 @@ func plural(what string) string {
 	switch {
 	case strings.HasSuffix(what, "anomaly"):
 		return strings.TrimSuffix(what, "y") + "ies"
-	case strings.HasPrefix(what, "program started"):
-		return "programs started" + strings.TrimPrefix(what, "program started")
+	case strings.HasPrefix(what, "program "):
+		return "programs " + strings.TrimPrefix(what, "program ")
 	}
 	return what + "s"
+}
+
+// clip shortens s to n runes, marking the cut with "...".
+func clip(s string, n int) string {
+	runes := []rune(s)
+	if len(runes) <= n {
+		return s
+	}
+	return string(runes[:n]) + "..."
 }
 
 func short(sha string) string {
@@ -334,4 +361,31 @@ func NoteInvalid(g *GameState, status string, reason error, now time.Time) Entry
 	e.ScoreAfter, e.TierAfter = g.Score, g.Effective()
 	g.record(e)
 	return e
+}
+
+// CapTier lowers g to at most tier: the tier that the last write recorded
+// outside the prefix, when the state found in the prefix is better than
+// that. The score moves into the tier's band, and a better manual tier is
+// cleared. It reports whether anything changed.
+func CapTier(g *GameState, tier Tier, reason string, now time.Time) (Entry, bool) {
+	if g.Effective() <= tier && g.Tier <= tier {
+		return Entry{}, false
+	}
+	e := Entry{Kind: EntryCapped, Date: now.UTC(), ScoreBefore: g.Score, TierBefore: g.Effective()}
+	if g.Tier > tier {
+		g.Tier = tier
+	}
+	delta := 0
+	if g.Score > ceiling(tier) {
+		delta = ceiling(tier) - g.Score
+		g.Score = ceiling(tier)
+	}
+	if g.Override != nil && *g.Override > tier {
+		g.Override = nil
+	}
+	e.Changes = []Change{{Delta: delta, Reason: "tier lowered to " + tier.String() + ": " + reason}}
+	e.ScoreAfter, e.TierAfter = g.Score, g.Effective()
+	g.CleanStreak = 0
+	g.record(e)
+	return e, true
 }

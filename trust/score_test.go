@@ -79,7 +79,7 @@ func TestApplyRecordsReasons(t *testing.T) {
 	}
 	joined := strings.Join(reasons, "\n")
 	for _, want := range []string{"4 network anomalies: unresolved_ip 192.0.2.1:443, rate_limit, dns_txt x.test and 1 more",
-		`1 program started by the game: C:\users\alice\Temp\drop.exe`} {
+		`1 program the game started or tried to start: C:\users\alice\Temp\drop.exe`} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("reasons %q lack %q", joined, want)
 		}
@@ -296,5 +296,41 @@ func TestTrend(t *testing.T) {
 	}
 	if !slices.Contains([]string{"rising", "falling", "steady"}, g.Trend) {
 		t.Errorf("unknown trend %q", g.Trend)
+	}
+}
+
+func TestCapTier(t *testing.T) {
+	g := NewGame("g", defaultRules, start)
+	g.Score, g.Tier = 90, Green
+	SetOverride(g, Green, start)
+	e, changed := CapTier(g, Red, "the state was older than the last session", start)
+	if !changed || g.Effective() != Red || g.Score != 25 || g.Override != nil || e.Kind != EntryCapped {
+		t.Errorf("capped to red: changed %v tier %s score %d override %v", changed, g.Effective(), g.Score, g.Override)
+	}
+	if _, changed := CapTier(g, Yellow, "x", start); changed {
+		t.Error("a cap above the tier changed the state")
+	}
+	SetOverride(g, Red, start)
+	if _, changed := CapTier(g, Red, "x", start); changed {
+		t.Error("a manual red capped at red changed the state")
+	}
+}
+
+func TestReasonExamplesAreClipped(t *testing.T) {
+	g := NewGame("g", defaultRules, start)
+	long := strings.Repeat("x", 5000)
+	e := Apply(g, Session{Spawns: []string{long, long, long, long}}, defaultRules)
+	if n := len(e.Changes[0].Reason); n > 4*maxExampleLen {
+		t.Errorf("reason of %d bytes for four long names", n)
+	}
+}
+
+func TestOverrideNoteInReasons(t *testing.T) {
+	g := NewGame("g", defaultRules, start)
+	SetOverride(g, Green, start)
+	e := Apply(g, Session{Anomalies: names(6, "x")}, defaultRules)
+	last := e.Changes[len(e.Changes)-1].Reason
+	if !strings.Contains(last, "tier lowered to red") || !strings.Contains(last, "the tier you set, green, stays in force") {
+		t.Errorf("demotion under a manual tier reads %q", last)
 	}
 }

@@ -58,12 +58,30 @@ func LoadKey(dataHome string) ([]byte, error) {
 	if err := os.MkdirAll(dataHome, 0o700); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", dataHome, err)
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	key, err := readKey(path)
 	if errors.Is(err, os.ErrNotExist) {
 		if err := createKey(path); err != nil {
 			return nil, err
 		}
-		f, err = os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+		key, err = readKey(path)
+	}
+	return key, err
+}
+
+// CheckKey checks the key in dataHome as LoadKey does, without creating a
+// missing one, which is not an error: the first run creates it.
+func CheckKey(dataHome string) error {
+	_, err := readKey(filepath.Join(dataHome, KeyName))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+func readKey(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening the trust key %s: %w", path, err)
@@ -130,7 +148,7 @@ type Store struct {
 	key []byte
 }
 
-// LoadResult says how a Load went. State is usable in every case: an empty
+// LoadResult is the outcome of a Load. State is usable in every case: an empty
 // state unless Status is StatusOK.
 type LoadResult struct {
 	State  *State

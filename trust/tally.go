@@ -1,6 +1,7 @@
 package trust
 
 import (
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -69,6 +70,10 @@ func (t *Tally) Add(e audit.Event) {
 		}
 	case audit.KindProcessExit:
 		delete(t.spawnPIDs, e.PID)
+	case audit.KindNetwork:
+		if networkRefused(e) {
+			t.denials++
+		}
 	case audit.KindPolicyRace, audit.KindProcessLimit, audit.KindRateLimit:
 		t.denials++
 	case audit.KindDenial:
@@ -76,6 +81,25 @@ func (t *Tally) Add(e audit.Event) {
 			t.denials++
 		}
 	}
+}
+
+// networkRefused reports a network attempt the sandbox refused: a denied
+// call, or in offline mode a destination outside the sandbox's own
+// loopback, which the kernel fails because the sandbox has no other
+// interface. Restrict-mode refusals also count as anomalies.
+//
+// NOTE: network events are written only with destination_monitoring on, so
+// with it off an offline game's attempts do not make its session unclean.
+func networkRefused(e audit.Event) bool {
+	if e.Decision == audit.DecisionDeny {
+		return true
+	}
+	if mode, _ := e.Fields["mode"].(string); mode != "offline" {
+		return false
+	}
+	ip, _ := e.Fields["ip"].(string)
+	addr, err := netip.ParseAddr(ip)
+	return err == nil && !addr.IsLoopback() && !addr.IsUnspecified()
 }
 
 // Session returns the counts so far as a Session with the given identity.

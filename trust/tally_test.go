@@ -96,6 +96,20 @@ func TestTallyCounts(t *testing.T) {
 			e.Fields["chain"] = []string{"winewarden-init", "/usr/bin/wine"}
 		}),
 		event(audit.KindPolicyRace, func(e *audit.Event) { e.Decision = audit.DecisionKilled }),
+		// Offline: a lookup refused at once, and a connect the kernel
+		// fails, count. The sandbox's own loopback does not.
+		event(audit.KindNetwork, func(e *audit.Event) {
+			e.Decision, e.Fields["mode"], e.Fields["ip"] = audit.DecisionDeny, "offline", "127.0.0.53"
+		}),
+		event(audit.KindNetwork, func(e *audit.Event) {
+			e.Decision, e.Fields["mode"], e.Fields["ip"] = audit.DecisionAllow, "offline", "203.0.113.9"
+		}),
+		event(audit.KindNetwork, func(e *audit.Event) {
+			e.Decision, e.Fields["mode"], e.Fields["ip"] = audit.DecisionAllow, "offline", "127.0.0.1"
+		}),
+		event(audit.KindNetwork, func(e *audit.Event) {
+			e.Decision, e.Fields["mode"], e.Fields["ip"] = audit.DecisionAllow, "observe", "203.0.113.9"
+		}),
 		event(audit.KindDenial, func(e *audit.Event) { e.Rule = "sandbox" }),
 	}
 	tally := NewTally("/games/x/game.exe")
@@ -113,8 +127,8 @@ func TestTallyCounts(t *testing.T) {
 	if !slices.Equal(s.Spawns, want) {
 		t.Errorf("spawns %q, want %q", s.Spawns, want)
 	}
-	if s.Denials != 3 {
-		t.Errorf("denials %d, want 3 (two denied starts, one policy race)", s.Denials)
+	if s.Denials != 5 {
+		t.Errorf("denials %d, want 5 (two denied starts, one policy race, two offline network attempts)", s.Denials)
 	}
 }
 

@@ -114,6 +114,7 @@ func Doctor(out io.Writer) int {
 		for _, line := range describeTrust(cfg) {
 			info("trust", line)
 		}
+		info("notifications", describeNotifications(cfg))
 		if keys := policy.NotEnforced(cfg); len(keys) > 0 {
 			fmt.Fprintln(out, "\nParsed but not yet enforced by this version:")
 			for _, k := range keys {

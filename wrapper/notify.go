@@ -70,7 +70,7 @@ func (n *notifier) emergency(what string) {
 		n.pending.Add(1)
 		go func() {
 			defer n.pending.Done()
-			n.send("WineWarden blocked "+n.game, "The game "+what+". Run `winewarden report --last` for details.", urgencyCritical)
+			n.send("WineWarden: suspicious action by "+n.game, "The game "+what+". Run `winewarden report --last` for details.", urgencyCritical)
 		}()
 	})
 }

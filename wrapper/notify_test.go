@@ -7,7 +7,7 @@ import (
 
 func TestPlainTextDropsMarkup(t *testing.T) {
 	cases := map[string]string{
-		"tried to start C:\\x\\cmd.exe": "tried to start C:\\x\\cmd.exe",
+		"tried to start C:\\x\\cmd.exe":  "tried to start C:\\x\\cmd.exe",
 		"<a href=\"http://x\">click</a>": "a href=\"http://x\"click/a",
 		"a&amp;b":                        "aamp;b",
 		"line\nbreak\x1b[31m":            "line break [31m",

@@ -170,11 +170,14 @@ func installDir(game Game) (string, error) {
 	return dir, nil
 }
 
-// hideTrustState creates the prefix's trust state directory when it lies
-// inside the prefix and hides it from the game, which must neither read
-// nor replace its own trust state.
+// hideTrustState creates the trust state directory when it lies inside a
+// directory the sandbox shows (the prefix, or an install dir that holds a
+// Steam compatdata directory) and hides it there: the game must neither
+// read nor replace its own trust state.
 func (p *plan) hideTrustState(dir string, key []byte) error {
-	if !policy.Within(dir, p.view.Prefix) {
+	inPrefix := policy.Within(dir, p.view.Prefix)
+	inInstall := p.view.InstallDir != "" && policy.Within(dir, p.view.InstallDir)
+	if !inPrefix && !inInstall {
 		return nil
 	}
 	if _, err := trust.OpenStore(dir, key, true); err != nil {

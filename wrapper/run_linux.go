@@ -132,6 +132,8 @@ func Run(opts Options) (int, error) {
 	}
 	rec.start(opts.Argv, game, plan, mode, profile.Tier, cfg)
 	rec.emit(tr.startEvent(profile))
+	rec.logger.Info("trust tier for this run", "tier", profile.Tier, "score", tr.state.Score, "network", mode,
+		"filesystem", profile.Filesystem, "state", tr.status)
 	if opts.Network != "" && opts.Network != cfg.Network.Mode {
 		rec.emit(audit.Event{Kind: audit.KindWarning, Rule: "network_mode",
 			Detail: fmt.Sprintf("--network %s replaces the %s tier's network mode %s for this run", opts.Network, profile.Tier, cfg.Network.Mode)})
@@ -255,7 +257,7 @@ func sessionSummary(e audit.Event) (string, bool) {
 	if clean && after >= before {
 		return "", false
 	}
-	return fmt.Sprintf("Trust score %d -> %d, tier %v. Run `winewarden report --last` for what was blocked.", before, after, e.Fields["tier_after"]), true
+	return fmt.Sprintf("Trust score went from %d to %d, tier %v. Run `winewarden report --last` for what was blocked.", before, after, e.Fields["tier_after"]), true
 }
 
 // xdgDirs are the per-user locations WineWarden uses.

@@ -84,13 +84,22 @@ func ReportCommand(args []string, stdout, stderr io.Writer) int {
 	last := fs.Bool("last", false, "the latest session")
 	asJSON := fs.Bool("json", false, "the complete report as JSON")
 	noRedact := fs.Bool("no-redact", false, "keep the home directory and user name")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
+	// Flags may come before or after SESSION.
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if err == flag.ErrHelp {
+				return 0
+			}
+			return ExitUsage
 		}
-		return ExitUsage
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	if fs.NArg() > 1 || (fs.NArg() == 1 && *last) {
+	if len(positional) > 1 || (len(positional) == 1 && (*last || positional[0] == "")) {
 		fmt.Fprint(stderr, reportUsage)
 		return ExitUsage
 	}
@@ -100,7 +109,10 @@ func ReportCommand(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	dir := audit.StateDir(dirs.StateHome)
-	session := fs.Arg(0)
+	session := ""
+	if len(positional) == 1 {
+		session = positional[0]
+	}
 	if session == "" {
 		session, err = audit.LastSession(dir)
 	}

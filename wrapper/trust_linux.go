@@ -37,6 +37,14 @@ type trustRun struct {
 	exeEntry    *trust.Entry
 	previousSHA string
 
+	// capTier is the tier that games.json recorded after the game's last
+	// session, which the state in the prefix may not exceed; nil when the
+	// index does not know the game in this prefix.
+	capTier *trust.Tier
+	// stale is set when the state in the prefix is an older copy than the
+	// one the last session wrote, and is replaced like an invalid one.
+	stale bool
+
 	tally *trust.Tally
 }
 
@@ -50,9 +58,10 @@ func trustRules(c policy.Trust) trust.Rules {
 }
 
 // beginTrust loads the game's trust state from its prefix. A state that is
-// missing, damaged, forged or cannot be checked is reported and replaced by
-// a new one at the default tier, capped at yellow: only an authentic state
-// can make a game green. It fails only when the state directory in the
+// missing, damaged, forged, older than the last one written, or cannot be
+// checked is reported and replaced by a new one at the default tier, capped
+// at yellow: only an authentic state can make a game green. The tier that
+// games.json recorded last caps the run either way. It fails only when the state directory in the
 // prefix was replaced by something that is not a directory, because the
 // sandbox must hide that directory.
 func beginTrust(dataHome string, cfg policy.Config, game Game, prefix string, logger *slog.Logger, now time.Time) (*trustRun, error) {
@@ -85,16 +94,15 @@ func beginTrust(dataHome string, cfg policy.Config, game Game, prefix string, lo
 		t.status, t.statusErr = res.Status, res.Err
 	}
 	g := res.State.Games[game.ID]
-	if t.status == trust.StatusNew || (t.status == trust.StatusOK && g == nil) {
-		if idx, err := trust.ReadIndex(dataHome); err == nil {
-			if e, ok := idx.Games[game.ID]; ok && e.StateWritten && e.StateDir == t.dir {
-				t.status = trust.StatusMissing
-				t.statusErr = fmt.Errorf("%s no longer holds this game's state, which session %s wrote", filepath.Join(t.dir, trust.FileName), e.LastSession)
-			}
-		}
+	t.checkIndex(g, logger)
+	if t.stale {
+		g = nil
 	}
 	if g == nil {
 		g = t.newGame(now)
+	}
+	if t.capTier != nil {
+		trust.CapTier(g, *t.capTier, t.capReason(), now)
 	}
 	previous := g.ExeSHA256
 	if e, changed := trust.NoteExe(g, game.Exe, game.SHA256, t.rules, now); changed {
@@ -106,6 +114,49 @@ func beginTrust(dataHome string, cfg policy.Config, game Game, prefix string, lo
 		logger.Warn("trust state not usable, so the game runs at the default tier (at most yellow)", "status", t.status, "err", t.statusErr)
 	}
 	return t, nil
+}
+
+// checkIndex compares the state found in the prefix with what games.json
+// recorded when the game's state was last written: a file that vanished is
+// missing, and a file whose history lacks the session that last wrote it is
+// an older copy. Either way the recorded tier caps the run.
+func (t *trustRun) checkIndex(g *trust.GameState, logger *slog.Logger) {
+	idx, err := trust.ReadIndex(t.dataHome)
+	if err != nil {
+		logger.Warn("game index unreadable, so a trust state put back from an older copy cannot be detected", "err", err)
+		return
+	}
+	e, ok := idx.Games[t.game.ID]
+	if !ok || e.StateDir != t.dir {
+		return
+	}
+	if tier, err := trust.ParseTier(e.Tier); err == nil {
+		t.capTier = &tier
+	}
+	state := filepath.Join(t.dir, trust.FileName)
+	switch {
+	case !e.StateWritten:
+	case t.status == trust.StatusNew || (t.status == trust.StatusOK && g == nil):
+		t.status = trust.StatusMissing
+		t.statusErr = fmt.Errorf("%s no longer holds this game's state, which session %s wrote (use `winewarden trust reset` to start a game over)", state, e.WrittenBy)
+	case t.status == trust.StatusOK && e.WrittenBy != "" && g.HistoryDropped == 0 && !inHistory(g, e.WrittenBy):
+		t.status = trust.StatusInvalid
+		t.statusErr = fmt.Errorf("%s holds an older state of this game than the one session %s wrote (was an old copy put back?)", state, e.WrittenBy)
+		t.stale = true
+	}
+}
+
+func inHistory(g *trust.GameState, session string) bool {
+	for _, h := range g.History {
+		if h.Session == session {
+			return true
+		}
+	}
+	return false
+}
+
+func (t *trustRun) capReason() string {
+	return "the last tier WineWarden recorded for this game (in " + trust.IndexName + ") is " + t.capTier.String() + ", lower than the state in the prefix"
 }
 
 // newGame is the state of a game without a usable state. Only a genuinely
@@ -172,12 +223,15 @@ func (t *trustRun) finish(session string, start time.Time, duration time.Duratio
 		}
 		return t.store.Update(func(res trust.LoadResult) error {
 			g := res.State.Games[t.game.ID]
-			if g == nil {
+			if g == nil || t.stale {
 				g = t.newGame(start)
 				if t.statusErr != nil {
 					trust.NoteInvalid(g, t.status, t.statusErr, start)
 				}
 				res.State.Games[t.game.ID] = g
+			}
+			if t.capTier != nil {
+				trust.CapTier(g, *t.capTier, t.capReason(), start)
 			}
 			trust.NoteExe(g, t.game.Exe, t.game.SHA256, t.rules, start)
 			applied = trust.Apply(g, s, t.rules)
@@ -185,17 +239,19 @@ func (t *trustRun) finish(session string, start time.Time, duration time.Duratio
 			return nil
 		})
 	}
+	written := true
 	if err := write(); err != nil {
 		logger.Error("trust state not updated", "err", err, "path", fields["state_path"])
 		fields["write_error"] = err.Error()
-		// Show what the session would have done to the score.
+		// Show what the session did to the score, and keep its tier in
+		// the index, so that a decoy read still makes the next run red.
 		g := *t.state
 		g.History = nil
 		applied = trust.Apply(&g, s, t.rules)
 		final = &g
-	} else {
-		t.updateIndex(session, start, logger)
+		written = false
 	}
+	t.updateIndex(session, start, final.Effective(), written, logger)
 
 	changes := applied.Changes
 	before, tierBefore := applied.ScoreBefore, applied.TierBefore
@@ -213,12 +269,18 @@ func (t *trustRun) finish(session string, start time.Time, duration time.Duratio
 	return audit.Event{Kind: audit.KindTrust, Detail: "trust updated", Fields: fields}
 }
 
-func (t *trustRun) updateIndex(session string, start time.Time, logger *slog.Logger) {
+func (t *trustRun) updateIndex(session string, start time.Time, tier trust.Tier, written bool, logger *slog.Logger) {
 	err := trust.UpdateIndex(t.dataHome, func(idx *trust.Index) {
-		idx.Games[t.game.ID] = trust.IndexEntry{
-			GameID: t.game.ID, Prefix: t.prefix, StateDir: t.dir, Exe: t.game.Exe,
-			LastSession: session, LastRun: start.UTC(), StateWritten: true,
+		e := idx.Games[t.game.ID]
+		if e.StateDir != t.dir {
+			e = trust.IndexEntry{}
 		}
+		e.GameID, e.Prefix, e.StateDir, e.Exe = t.game.ID, t.prefix, t.dir, t.game.Exe
+		e.LastSession, e.LastRun, e.Tier = session, start.UTC(), tier.String()
+		if written {
+			e.StateWritten, e.WrittenBy = true, session
+		}
+		idx.Games[t.game.ID] = e
 	})
 	if err != nil {
 		logger.Warn("game index not updated; `winewarden trust list` may miss this game", "err", err)
@@ -237,6 +299,13 @@ func describeTrust(cfg policy.Config) []string {
 		update = "a changed .exe drops one tier"
 	}
 	lines := []string{fmt.Sprintf("default tier %s, %s, %s", cfg.Trust.DefaultTier, promote, update)}
+	if dirs, err := currentDirs(); err == nil {
+		if err := trust.CheckKey(dirs.DataHome); err != nil {
+			lines = append(lines, "WARNING: "+err.Error()+"; until then no game's trust state can be checked or saved")
+		} else {
+			lines = append(lines, "trust key "+filepath.Join(dirs.DataHome, trust.KeyName)+" is usable (or is created at the first run)")
+		}
+	}
 	for _, tier := range []string{"red", "yellow", "green"} {
 		_, p := policy.Resolve(cfg, tier)
 		shells := "no shells"
@@ -245,13 +314,16 @@ func describeTrust(cfg policy.Config) []string {
 		}
 		lines = append(lines, fmt.Sprintf("%s tier: network %s, %s, at most %d processes, %s filesystem", tier, p.NetworkMode, shells, p.MaxChildProcesses, p.Filesystem))
 	}
+	return lines
+}
+
+// describeNotifications says whether desktop notifications can be sent.
+func describeNotifications(cfg policy.Config) string {
 	switch {
 	case !cfg.WineWarden.Notifications:
-		lines = append(lines, "desktop notifications off ([winewarden] notifications = false)")
+		return "off ([winewarden] notifications = false)"
 	case newNotifier(true, "", slog.New(slog.DiscardHandler)).enabled:
-		lines = append(lines, "desktop notifications on, sent on the session bus")
-	default:
-		lines = append(lines, "desktop notifications on, but no session bus was found (DBUS_SESSION_BUS_ADDRESS is unset)")
+		return "on, sent on the session bus"
 	}
-	return lines
+	return "on, but no session bus was found (DBUS_SESSION_BUS_ADDRESS is unset), so none are sent"
 }

@@ -69,9 +69,14 @@ type trustTarget struct {
 	dir    string
 	prefix string
 	ids    []string
+	// written marks the ids whose state an earlier run wrote, by the index.
+	written map[string]bool
 }
 
 func resolveTarget(dirs xdgDirs, name string, key []byte) (trustTarget, error) {
+	if strings.TrimSpace(name) == "" {
+		return trustTarget{}, errors.New("missing GAME: give a game id from `winewarden trust list`, or the path of a Wine prefix")
+	}
 	if strings.Contains(name, "/") {
 		prefix, err := filepath.Abs(name)
 		if err != nil {
@@ -100,6 +105,14 @@ func resolveTarget(dirs xdgDirs, name string, key []byte) (trustTarget, error) {
 			}
 		}
 		slices.Sort(t.ids)
+		t.written = map[string]bool{}
+		if idx, err := trust.ReadIndex(dirs.DataHome); err == nil {
+			for _, e := range idx.Games {
+				if e.StateDir == t.dir {
+					t.written[e.GameID] = e.StateWritten
+				}
+			}
+		}
 		if len(t.ids) == 0 {
 			return t, fmt.Errorf("no game has run in the prefix %s under WineWarden", prefix)
 		}
@@ -113,7 +126,7 @@ func resolveTarget(dirs xdgDirs, name string, key []byte) (trustTarget, error) {
 	if err != nil {
 		return trustTarget{}, err
 	}
-	return trustTarget{dir: e.StateDir, prefix: e.Prefix, ids: []string{e.GameID}}, nil
+	return trustTarget{dir: e.StateDir, prefix: e.Prefix, ids: []string{e.GameID}, written: map[string]bool{e.GameID: e.StateWritten}}, nil
 }
 
 func loadConfigRules(dirs xdgDirs) (trust.Rules, error) {
@@ -225,7 +238,7 @@ func trustShow(dirs xdgDirs, name string, w io.Writer) error {
 		g := res.State.Games[id]
 		fmt.Fprintf(w, "Game:      %s\n", id)
 		fmt.Fprintf(w, "Prefix:    %s\n", t.prefix)
-		fmt.Fprintf(w, "State:     %s (%s)\n", store.Path(), describeStatus(res))
+		fmt.Fprintf(w, "State:     %s (%s)\n", store.Path(), describeStatus(res, t.written[id]))
 		if g == nil {
 			fmt.Fprintln(w, "No trust state for this game: its next run starts at the default tier (at most yellow).")
 			continue
@@ -251,11 +264,15 @@ func trustShow(dirs xdgDirs, name string, w io.Writer) error {
 	return nil
 }
 
-func describeStatus(res trust.LoadResult) string {
-	switch res.Status {
-	case trust.StatusOK:
+// describeStatus names a load status as `trust list` does: a file that an
+// earlier run wrote and that is gone is missing, not new.
+func describeStatus(res trust.LoadResult, written bool) string {
+	switch {
+	case res.Status == trust.StatusOK:
 		return "authentic"
-	case trust.StatusNew:
+	case res.Status == trust.StatusNew && written:
+		return "missing: an earlier run wrote it"
+	case res.Status == trust.StatusNew:
 		return "not written yet"
 	}
 	return fmt.Sprintf("%s: %v", res.Status, res.Err)
@@ -287,8 +304,10 @@ func changeTrust(dirs xdgDirs, name string, change func(*trust.GameState, trust.
 	if err != nil {
 		return err
 	}
+	idx, _ := trust.ReadIndex(dirs.DataHome)
 	now := time.Now()
 	var lines []string
+	tiers := map[string]trust.Tier{}
 	err = store.Update(func(res trust.LoadResult) error {
 		if res.Status == trust.StatusInvalid {
 			lines = append(lines, fmt.Sprintf("The trust state was invalid (%v); it is kept as %s.invalid-* and replaced.", res.Err, store.Path()))
@@ -297,14 +316,37 @@ func changeTrust(dirs xdgDirs, name string, change func(*trust.GameState, trust.
 			g := res.State.Games[id]
 			if g == nil {
 				g = trust.NewGame(id, rules, now)
+				if e, ok := idx.Games[id]; ok {
+					g.Exe = e.Exe
+				}
+				if res.Status == trust.StatusInvalid {
+					trust.NoteInvalid(g, res.Status, res.Err, now)
+				}
 				res.State.Games[id] = g
 			}
 			lines = append(lines, id+": "+change(g, rules, now))
+			tiers[id] = g.Effective()
 		}
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	// The index caps what later runs get, so it follows the user's change.
+	err = trust.UpdateIndex(dirs.DataHome, func(idx *trust.Index) {
+		for id, tier := range tiers {
+			e := idx.Games[id]
+			if e.GameID == "" {
+				e = trust.IndexEntry{GameID: id, Prefix: t.prefix, StateDir: t.dir}
+			}
+			if e.StateDir == t.dir {
+				e.Tier = tier.String()
+				idx.Games[id] = e
+			}
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("the trust state changed, but the game index did not: %w", err)
 	}
 	for _, l := range lines {
 		fmt.Fprintln(w, l)
