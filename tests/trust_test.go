@@ -488,3 +488,28 @@ func TestBrokenKeyKeepsRedTier(t *testing.T) {
 		t.Errorf("after the key was fixed the game runs in tier %v, want the red that its decoy read earned", start.Fields["tier"])
 	}
 }
+
+func TestTrustSetDuringSessionKept(t *testing.T) {
+	e := needWine(t)
+	e.trustRun(t, "trust-midset", nil, e.probeExe, "exit", "0")
+	cmd := exec.Command(binary, "run", "--game-id", "trust-midset", "--game-dir", e.gameDir, "--", "wine", e.probeExe, "sleep", "600000")
+	cmd.Env = e.environ("WINEPREFIX=" + e.prefix)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	if !waitFor(60*time.Second, func() bool { return len(hostProcesses("sleep-child")) > 0 }) {
+		t.Fatal("the probe's child process never started")
+	}
+	if _, code := e.cli(t, nil, "trust", "set", "trust-midset", "green"); code != 0 {
+		t.Fatal("trust set failed")
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	if g := e.loadGame(t, "trust-midset"); g.Effective() != trust.Green {
+		t.Errorf("the session's end undid the tier set while it ran: %s (history %+v)", g.Effective(), g.History[len(g.History)-1])
+	}
+}

@@ -146,6 +146,21 @@ func (t *trustRun) checkIndex(g *trust.GameState, logger *slog.Logger) {
 	}
 }
 
+// refreshCap reads the recorded tier again before the state is written, so
+// that a `winewarden trust set` made while the game ran is not capped by
+// the tier recorded before it.
+func (t *trustRun) refreshCap() {
+	idx, err := trust.ReadIndex(t.dataHome)
+	if err != nil {
+		return
+	}
+	if e, ok := idx.Games[t.game.ID]; ok && e.StateDir == t.dir {
+		if tier, err := trust.ParseTier(e.Tier); err == nil {
+			t.capTier = &tier
+		}
+	}
+}
+
 func inHistory(g *trust.GameState, session string) bool {
 	for _, h := range g.History {
 		if h.Session == session {
@@ -210,6 +225,7 @@ func (t *trustRun) finish(session string, start time.Time, duration time.Duratio
 	fields := map[string]any{"game_id": t.game.ID, "state_path": filepath.Join(t.dir, trust.FileName)}
 	var applied trust.Entry
 	var final *trust.GameState
+	t.refreshCap()
 	write := func() error {
 		if t.key == nil {
 			return fmt.Errorf("the trust key is unusable (%v), so the state cannot be written", t.statusErr)
