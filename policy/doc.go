@@ -25,6 +25,11 @@
 // time. Tracking which addresses an allowed DNS answer produced is left to
 // the caller.
 //
+// Each trust tier has a profile ([tiers.red], [tiers.yellow], [tiers.green])
+// that changes a few [process] and [network] settings and picks the
+// filesystem profile. Resolve applies the profile of a run's tier. No
+// profile key reaches the sacred zones, so no tier can relax them.
+//
 // The path functions (Within, Zone.Matches, CheckBindSource) compare paths
 // lexically and never touch the filesystem. Callers must resolve symbolic
 // links (filepath.EvalSymlinks) before asking, because a symlink to ~/.ssh

@@ -84,7 +84,7 @@ func (b *bench) configHome(name, content string) (string, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "winewarden"), 0o700); err != nil {
 		return "", err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "winewarden", "config.toml"), []byte(content), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "winewarden", "config.toml"), []byte(content+steadyTiers), 0o600); err != nil {
 		return "", err
 	}
 	return "XDG_CONFIG_HOME=" + dir, nil
