@@ -33,7 +33,6 @@ type notifier struct {
 
 	once    sync.Once
 	pending sync.WaitGroup
-	sent    bool
 }
 
 // newNotifier finds the session bus: DBUS_SESSION_BUS_ADDRESS, or the
@@ -66,7 +65,6 @@ func (n *notifier) emergency(what string) {
 		return
 	}
 	n.once.Do(func() {
-		n.sent = true
 		n.pending.Add(1)
 		go func() {
 			defer n.pending.Done()
