@@ -35,6 +35,7 @@ type Log struct {
 	writeErr error // first failed write; once set, events are dropped
 	partial  bool  // a partial line could not be cut off, so appending would corrupt the log
 	closed   bool
+	subs     []*Subscription
 }
 
 // Create makes dir (mode 0700) if needed and creates dir/<session>.jsonl with
@@ -91,6 +92,7 @@ func (l *Log) Emit(e Event) error {
 		l.writeErr = err
 		return l.drop(err)
 	}
+	l.publish(line)
 	return nil
 }
 
@@ -139,6 +141,10 @@ func (l *Log) Close() error {
 	if err := l.file.Close(); err != nil {
 		l.remember(fmt.Errorf("closing %s: %w", l.path, err))
 	}
+	for _, sub := range l.subs {
+		close(sub.lines)
+	}
+	l.subs = nil
 	return l.firstErr
 }
 
@@ -162,7 +168,9 @@ func (l *Log) appendDropWarning() {
 	}
 	if err != nil {
 		l.remember(fmt.Errorf("recording %d dropped events: %w", l.dropped, err))
+		return
 	}
+	l.publish(line)
 }
 
 // appendLine writes line with one Write call. os.File.Write retries a short

@@ -298,6 +298,23 @@ func (e *env) resetTrust(t *testing.T) {
 	}
 }
 
+// startSleepingProbe starts `winewarden run --game-id gameID -- wine
+// probe.exe sleep 600000` in the background, with extraEnv added to the
+// environment. The test's cleanup kills it if it still runs.
+func (e *env) startSleepingProbe(t *testing.T, gameID string, extraEnv ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(binary, "run", "--game-id", gameID, "--game-dir", e.gameDir, "--", "wine", e.probeExe, "sleep", "600000")
+	cmd.Env = e.environ(extraEnv...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	return cmd
+}
+
 // probe runs probe.exe under wine in the sandbox.
 func (e *env) probe(t *testing.T, flags []string, args ...string) result {
 	t.Helper()

@@ -372,15 +372,7 @@ func TestReportOfLastSession(t *testing.T) {
 
 func TestStatusListsRunningSession(t *testing.T) {
 	e := needWine(t)
-	cmd := exec.Command(binary, "run", "--game-id", "trust-status", "--", "wine", e.probeExe, "sleep", "600000")
-	cmd.Env = e.environ()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	}()
+	cmd := e.startSleepingProbe(t, "trust-status")
 	var out string
 	listed := waitFor(60*time.Second, func() bool {
 		out, _ = e.cli(t, nil, "status")
@@ -492,15 +484,7 @@ func TestBrokenKeyKeepsRedTier(t *testing.T) {
 func TestTrustSetDuringSessionKept(t *testing.T) {
 	e := needWine(t)
 	e.trustRun(t, "trust-midset", nil, e.probeExe, "exit", "0")
-	cmd := exec.Command(binary, "run", "--game-id", "trust-midset", "--game-dir", e.gameDir, "--", "wine", e.probeExe, "sleep", "600000")
-	cmd.Env = e.environ("WINEPREFIX=" + e.prefix)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	}()
+	cmd := e.startSleepingProbe(t, "trust-midset", "WINEPREFIX="+e.prefix)
 	if !waitFor(60*time.Second, func() bool { return len(hostProcesses("sleep-child")) > 0 }) {
 		t.Fatal("the probe's child process never started")
 	}

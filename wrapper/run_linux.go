@@ -121,7 +121,18 @@ func Run(opts Options) (int, error) {
 		return ExitSetup, fmt.Errorf("creating the session log: %w", err)
 	}
 	rec := newRecorder(alog, log.With("session", session))
-	defer rec.close()
+	// The live socket shows the session to `winewarden monitor`. Its
+	// readers get the last events only after the log has closed.
+	live, err := audit.ServeLive(liveSocketPath(dirs, session), alog, os.Getuid(), rec.logger)
+	if err != nil {
+		rec.logger.Warn("`winewarden monitor` cannot follow this session", "err", err)
+	}
+	defer func() {
+		rec.close()
+		if live != nil {
+			live.Close()
+		}
+	}()
 	notes := newNotifier(cfg.WineWarden.Notifications, gameName(game), rec.logger)
 	defer notes.wait()
 	rec.observe = func(e audit.Event) {
@@ -138,8 +149,12 @@ func Run(opts Options) (int, error) {
 		rec.emit(audit.Event{Kind: audit.KindWarning, Rule: "network_mode",
 			Detail: fmt.Sprintf("--network %s replaces the %s tier's network mode %s for this run", opts.Network, profile.Tier, cfg.Network.Mode)})
 	}
-	unregister, err := registerSession(dirs, RunningSession{Session: session, GameID: game.ID, Exe: game.Exe, Prefix: prefix,
-		Tier: profile.Tier, Log: alog.Path(), PID: os.Getpid(), Start: start.UTC()})
+	running := RunningSession{Session: session, GameID: game.ID, Exe: game.Exe, Prefix: prefix,
+		Tier: profile.Tier, Log: alog.Path(), PID: os.Getpid(), Start: start.UTC()}
+	if live != nil {
+		running.Socket = live.Path()
+	}
+	unregister, err := registerSession(dirs, running)
 	if err != nil {
 		rec.logger.Warn("`winewarden status` will not list this session", "err", err)
 	} else {

@@ -18,14 +18,17 @@ import (
 // RunningSession describes a session in progress, as `winewarden status`
 // lists it.
 type RunningSession struct {
-	Session string    `json:"session"`
-	GameID  string    `json:"game_id"`
-	Exe     string    `json:"exe,omitempty"`
-	Prefix  string    `json:"prefix"`
-	Tier    string    `json:"tier"`
-	Log     string    `json:"log"`
-	PID     int       `json:"pid"`
-	Start   time.Time `json:"start"`
+	Session string `json:"session"`
+	GameID  string `json:"game_id"`
+	Exe     string `json:"exe,omitempty"`
+	Prefix  string `json:"prefix"`
+	Tier    string `json:"tier"`
+	Log     string `json:"log"`
+	// Socket is the session's live event socket, empty when it could not
+	// be created.
+	Socket string    `json:"socket,omitempty"`
+	PID    int       `json:"pid"`
+	Start  time.Time `json:"start"`
 }
 
 // runningDir holds one file per running session. The wrapper keeps an
@@ -36,6 +39,16 @@ func runningDir(dirs xdgDirs) string {
 		return filepath.Join(dirs.RuntimeDir, "winewarden", "running")
 	}
 	return filepath.Join(dirs.StateHome, "winewarden", "running")
+}
+
+// liveSocketPath is where a session's live event socket goes:
+// $XDG_RUNTIME_DIR/winewarden/<session>.sock, or beside the running
+// sessions' files without a runtime directory.
+func liveSocketPath(dirs xdgDirs, session string) string {
+	if filepath.IsAbs(dirs.RuntimeDir) && dirs.RuntimeDir != "/" {
+		return filepath.Join(dirs.RuntimeDir, "winewarden", session+".sock")
+	}
+	return filepath.Join(runningDir(dirs), session+".sock")
 }
 
 // registerSession writes the session's file and holds its lock until the
