@@ -151,3 +151,14 @@ func fieldObjects(f map[string]any, key string) []map[string]any {
 	}
 	return nil
 }
+
+// FieldString returns the string in f[key], or "". Like the other Field
+// functions it accepts both the Go values of events built in memory and
+// the JSON values of events read back from a log.
+func FieldString(f map[string]any, key string) string { return fieldString(f, key) }
+
+// FieldInt returns the number in f[key] as an int, or 0.
+func FieldInt(f map[string]any, key string) int { return fieldInt(f, key) }
+
+// FieldStrings returns the list of strings in f[key], or nil.
+func FieldStrings(f map[string]any, key string) []string { return fieldStrings(f, key) }

@@ -1,0 +1,10 @@
+// Package dashboard is the terminal UI of `winewarden monitor`: it follows a
+// running session on its live socket, or replays a finished one from its
+// session log, and shows what the game does.
+//
+// State is the part without a terminal: a pure reducer that turns the
+// session's audit events into what the screens show (processes,
+// destinations, DNS queries, denials, an event log and the event rate). It
+// keeps every list bounded, so a long or hostile session cannot grow the
+// monitor's memory without limit.
+package dashboard

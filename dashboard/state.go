@@ -1,0 +1,315 @@
+package dashboard
+
+import (
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/winewarden/winewarden/audit"
+)
+
+// Bounds of what State keeps.
+const (
+	maxEvents       = 5000 // rows of the event log
+	maxDNS          = 1000 // DNS queries
+	maxProcesses    = 4096 // processes, the oldest exited ones dropped first
+	maxDestinations = 4096 // network destinations
+	rateSeconds     = 60   // seconds of event rate history
+)
+
+// Process states.
+const (
+	ProcessRunning = "running"
+	ProcessExited  = "exited"
+	ProcessBlocked = "blocked"
+)
+
+// Process is one sandboxed process as the Processes screen shows it.
+type Process struct {
+	PID, PPID int
+	Image     string // the Windows image when there is one, else the Linux path
+	State     string
+	Start     time.Time
+	End       time.Time // zero while running
+}
+
+// Destination is one network destination of the game.
+type Destination struct {
+	Domain   string
+	Address  string
+	Port     int
+	Protocol string
+	Count    int
+	Decision string
+}
+
+// DNSQuery is one DNS question and its answer.
+type DNSQuery struct {
+	Time     time.Time
+	Name     string
+	Type     string
+	Rcode    string
+	Answers  []string
+	Decision string
+}
+
+// Row is one line of the event log.
+type Row struct {
+	Time     time.Time
+	Kind     string
+	Process  string
+	Target   string
+	Decision string
+	Rule     string
+}
+
+// Layer is one protection layer and whether it is in force.
+type Layer struct {
+	Name    string
+	InForce bool
+	Detail  string
+}
+
+// State is the dashboard's view of one session, built from its events.
+type State struct {
+	Session, GameID, Exe string
+	NetworkMode          string
+	Tier                 string
+	Score                int
+	ScoreAfter           *int
+	TrustChanges         []string
+	Start, Last          time.Time
+	Ended                bool
+	ExitCode             *int
+	Signal               string
+
+	Layers []Layer
+	// Denials counts denied, killed or neutralized events by kind.
+	Denials map[string]int
+	// Rate holds the events per second of the last rateSeconds seconds,
+	// ending at Last.
+	Rate [rateSeconds]int
+
+	processes    map[int]*Process
+	order        []int // pids in start order
+	destinations map[string]*Destination
+	DNS          []DNSQuery
+	Events       []Row
+	// Dropped counts rows, queries and processes left out by the bounds.
+	Dropped int
+}
+
+// NewState returns an empty State.
+func NewState() *State {
+	return &State{Denials: map[string]int{}, processes: map[int]*Process{}, destinations: map[string]*Destination{}}
+}
+
+// Apply adds one event.
+func (s *State) Apply(e audit.Event) {
+	if e.Kind == audit.KindLiveHello || e.Kind == audit.KindLiveOverflow {
+		return
+	}
+	s.tick(e.Time)
+	switch e.Kind {
+	case audit.KindSessionStart:
+		s.Session = e.Session
+		s.GameID = audit.FieldString(e.Fields, "game_id")
+		s.Exe = audit.FieldString(e.Fields, "exe")
+		s.NetworkMode = audit.FieldString(e.Fields, "network_mode")
+		s.Start = e.Time
+	case audit.KindLayer:
+		if e.InForce != nil {
+			s.Layers = append(s.Layers, Layer{Name: e.Layer, InForce: *e.InForce, Detail: e.Detail})
+		}
+	case audit.KindTrust:
+		s.trust(e)
+	case audit.KindProcess:
+		s.process(e)
+	case audit.KindProcessExit:
+		if p := s.processes[e.PID]; p != nil && p.State == ProcessRunning {
+			p.State, p.End = ProcessExited, e.Time
+		}
+	case audit.KindNetwork:
+		s.network(e)
+	case audit.KindDNS:
+		s.dns(e)
+	case audit.KindExit:
+		s.Ended, s.ExitCode, s.Signal = true, e.ExitCode, e.Signal
+	}
+	switch e.Decision {
+	case audit.DecisionDeny, audit.DecisionKilled, audit.DecisionNeutralized:
+		s.Denials[e.Kind]++
+	}
+	s.row(e)
+}
+
+// tick moves the rate window to t and counts one event in its last second.
+func (s *State) tick(t time.Time) {
+	if t.IsZero() {
+		t = s.Last
+	}
+	if s.Last.IsZero() {
+		s.Last = t
+	}
+	if shift := int(t.Truncate(time.Second).Sub(s.Last.Truncate(time.Second)) / time.Second); shift > 0 {
+		if shift >= rateSeconds {
+			s.Rate = [rateSeconds]int{}
+		} else {
+			copy(s.Rate[:], s.Rate[shift:])
+			clear(s.Rate[rateSeconds-shift:])
+		}
+		s.Last = t
+	}
+	s.Rate[rateSeconds-1]++
+}
+
+func (s *State) trust(e audit.Event) {
+	if tier := audit.FieldString(e.Fields, "tier"); tier != "" {
+		s.Tier = tier
+		s.Score = audit.FieldInt(e.Fields, "score")
+		return
+	}
+	if tier := audit.FieldString(e.Fields, "tier_after"); tier != "" {
+		after := audit.FieldInt(e.Fields, "score_after")
+		s.Tier, s.ScoreAfter = tier, &after
+		s.TrustChanges = changeList(e.Fields["changes"])
+	}
+}
+
+// changeList reads the changes of a trust event as the live socket and the
+// log deliver them: a JSON array of {delta, reason} objects.
+func changeList(v any) []string {
+	list, ok := v.([]any)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, item := range list {
+		m, ok := item.(map[string]any)
+		if !ok {
+			continue
+		}
+		reason, _ := m["reason"].(string)
+		delta := audit.FieldInt(m, "delta")
+		if delta != 0 {
+			reason = strconv.Itoa(delta) + " " + reason
+			if delta > 0 {
+				reason = "+" + reason
+			}
+		}
+		out = append(out, reason)
+	}
+	return out
+}
+
+func (s *State) process(e audit.Event) {
+	p := s.processes[e.PID]
+	if p == nil || p.State == ProcessExited {
+		if len(s.order) >= maxProcesses && !s.dropExited() {
+			s.Dropped++
+			return
+		}
+		p = &Process{PID: e.PID, Start: e.Time}
+		s.processes[e.PID] = p
+		s.order = append(s.order, e.PID)
+	}
+	p.PPID = audit.FieldInt(e.Fields, "ppid")
+	p.Image = e.Image
+	p.State = ProcessRunning
+	if e.Decision == audit.DecisionDeny {
+		p.State = ProcessBlocked
+	}
+}
+
+// dropExited removes the oldest exited process and reports whether there
+// was one.
+func (s *State) dropExited() bool {
+	for i, pid := range s.order {
+		if p := s.processes[pid]; p != nil && p.State != ProcessRunning {
+			delete(s.processes, pid)
+			s.order = append(s.order[:i], s.order[i+1:]...)
+			s.Dropped++
+			return true
+		}
+	}
+	return false
+}
+
+func (s *State) network(e audit.Event) {
+	address := audit.FieldString(e.Fields, "ip")
+	if address == "" {
+		address = e.Target
+	}
+	port := audit.FieldInt(e.Fields, "port")
+	protocol := audit.FieldString(e.Fields, "protocol")
+	key := address + "\x00" + strconv.Itoa(port) + "\x00" + protocol + "\x00" + e.Decision
+	d := s.destinations[key]
+	if d == nil {
+		if len(s.destinations) >= maxDestinations {
+			s.Dropped++
+			return
+		}
+		d = &Destination{Address: address, Port: port, Protocol: protocol, Decision: e.Decision}
+		s.destinations[key] = d
+	}
+	d.Count++
+	if domain := audit.FieldString(e.Fields, "domain"); domain != "" {
+		d.Domain = domain
+	}
+}
+
+func (s *State) dns(e audit.Event) {
+	if len(s.DNS) >= maxDNS {
+		s.DNS = s.DNS[1:]
+		s.Dropped++
+	}
+	answers := audit.FieldStrings(e.Fields, "addresses")
+	s.DNS = append(s.DNS, DNSQuery{Time: e.Time, Name: e.Target, Type: audit.FieldString(e.Fields, "type"),
+		Rcode: audit.FieldString(e.Fields, "rcode"), Answers: answers, Decision: e.Decision})
+}
+
+func (s *State) row(e audit.Event) {
+	if len(s.Events) >= maxEvents {
+		s.Events = s.Events[1:]
+		s.Dropped++
+	}
+	target := e.Target
+	if target == "" {
+		target = e.Path
+	}
+	if target == "" {
+		target = e.Detail
+	}
+	process := e.Image
+	if e.PID != 0 {
+		process = strconv.Itoa(e.PID) + " " + e.Image
+	}
+	s.Events = append(s.Events, Row{Time: e.Time, Kind: e.Kind, Process: process, Target: target, Decision: e.Decision, Rule: e.Rule})
+}
+
+// Processes returns the processes in start order.
+func (s *State) Processes() []Process {
+	out := make([]Process, 0, len(s.order))
+	for _, pid := range s.order {
+		out = append(out, *s.processes[pid])
+	}
+	return out
+}
+
+// Destinations returns the destinations, most used first.
+func (s *State) Destinations() []Destination {
+	out := make([]Destination, 0, len(s.destinations))
+	for _, d := range s.destinations {
+		out = append(out, *d)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		if out[i].Domain != out[j].Domain {
+			return out[i].Domain < out[j].Domain
+		}
+		return out[i].Address < out[j].Address
+	})
+	return out
+}
