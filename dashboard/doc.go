@@ -6,5 +6,10 @@
 // session's audit events into what the screens show (processes,
 // destinations, DNS queries, denials, an event log and the event rate). It
 // keeps every list bounded, so a long or hostile session cannot grow the
-// monitor's memory without limit.
+// monitor's memory without limit. Model is the bubbletea model on top of
+// it: five screens, keys, a filter for the event log and a pause.
+//
+// TODO: the `winewarden monitor` command that feeds Model from the live
+// socket or a replayed log, and lists the running sessions, is not written
+// yet.
 package dashboard

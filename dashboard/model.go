@@ -1,0 +1,149 @@
+package dashboard
+
+import (
+	"strings"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/winewarden/winewarden/audit"
+)
+
+// Screens, in tab order.
+const (
+	ScreenDashboard = iota
+	ScreenTrust
+	ScreenNetwork
+	ScreenProcesses
+	ScreenEvents
+	screenCount
+)
+
+var screenNames = [screenCount]string{"Dashboard", "Trust", "Network", "Processes", "Events"}
+
+// EventsMsg carries the events that arrived since the last message.
+// Bubbletea redraws after each message, so a source that batches events
+// bounds the redraw rate.
+type EventsMsg struct{ Events []audit.Event }
+
+// EndedMsg reports that the session's event stream ended.
+type EndedMsg struct{ Err error }
+
+// Model is the bubbletea model of the monitor: the session's State plus
+// what the user chose to look at.
+type Model struct {
+	State  *State
+	Source string // "live" or "replay", shown in the header
+
+	screen        int
+	width, height int
+	scroll        [screenCount]int
+	filter        string
+	filtering     bool
+	paused        bool
+	help          bool
+	ended         bool
+	endErr        error
+	// pending holds events that arrived while paused.
+	pending []audit.Event
+	next    tea.Cmd
+}
+
+// NewModel returns a model that shows state and runs next to receive more
+// events.
+func NewModel(state *State, source string, next tea.Cmd) Model {
+	return Model{State: state, Source: source, next: next, width: 80, height: 24}
+}
+
+// Init starts reading events.
+func (m Model) Init() tea.Cmd { return m.next }
+
+// Update handles a message.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+	case EventsMsg:
+		if m.paused {
+			m.pending = append(m.pending, msg.Events...)
+		} else {
+			for _, e := range msg.Events {
+				m.State.Apply(e)
+			}
+		}
+		return m, m.next
+	case EndedMsg:
+		m.ended, m.endErr = true, msg.Err
+	case tea.KeyMsg:
+		return m.key(msg)
+	}
+	return m, nil
+}
+
+func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	if m.filtering {
+		switch msg.Type {
+		case tea.KeyEsc:
+			m.filtering, m.filter = false, ""
+		case tea.KeyEnter:
+			m.filtering = false
+		case tea.KeyBackspace:
+			if r := []rune(m.filter); len(r) > 0 {
+				m.filter = string(r[:len(r)-1])
+			}
+		case tea.KeyRunes, tea.KeySpace:
+			m.filter += string(msg.Runes)
+		case tea.KeyCtrlC:
+			return m, tea.Quit
+		}
+		m.scroll[ScreenEvents] = 0
+		return m, nil
+	}
+	switch key := msg.String(); key {
+	case "q", "ctrl+c":
+		return m, tea.Quit
+	case "tab", "l":
+		m.screen = (m.screen + 1) % screenCount
+	case "shift+tab", "h":
+		m.screen = (m.screen + screenCount - 1) % screenCount
+	case "1", "2", "3", "4", "5":
+		m.screen = int(key[0] - '1')
+	case "j", "down":
+		m.scroll[m.screen]++
+	case "k", "up":
+		m.scroll[m.screen] = max(m.scroll[m.screen]-1, 0)
+	case "g", "home":
+		m.scroll[m.screen] = 0
+	case "G", "end":
+		m.scroll[m.screen] = 1 << 30 // clamped when drawn
+	case "/":
+		m.screen, m.filtering = ScreenEvents, true
+	case "esc":
+		m.filter = ""
+	case "p":
+		m.paused = !m.paused
+		if !m.paused {
+			for _, e := range m.pending {
+				m.State.Apply(e)
+			}
+			m.pending = nil
+		}
+	case "?":
+		m.help = !m.help
+	}
+	return m, nil
+}
+
+// Screen returns the screen shown.
+func (m Model) Screen() int { return m.screen }
+
+// Filter returns the event filter and whether it is being typed.
+func (m Model) Filter() (string, bool) { return m.filter, m.filtering }
+
+// matches reports whether an event row contains the filter, ignoring case.
+func (m Model) matches(r Row) bool {
+	if m.filter == "" {
+		return true
+	}
+	text := strings.ToLower(strings.Join([]string{r.Kind, r.Process, r.Target, r.Decision, r.Rule}, " "))
+	return strings.Contains(text, strings.ToLower(m.filter))
+}

@@ -1,0 +1,161 @@
+package dashboard
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"github.com/winewarden/winewarden/audit"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden views")
+
+func TestMain(m *testing.M) {
+	// Golden views are compared without colours or attributes, as with
+	// NO_COLOR.
+	lipgloss.SetColorProfile(termenv.Ascii)
+	os.Exit(m.Run())
+}
+
+func recordedModel(t *testing.T) Model {
+	t.Helper()
+	return NewModel(replay(t, "../audit/testdata/report/session.jsonl"), "replay", nil)
+}
+
+func send(m Model, msgs ...tea.Msg) Model {
+	for _, msg := range msgs {
+		next, _ := m.Update(msg)
+		m = next.(Model)
+	}
+	return m
+}
+
+func keys(s string) []tea.Msg {
+	var out []tea.Msg
+	for _, r := range s {
+		out = append(out, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+	return out
+}
+
+func TestGoldenViews(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		for screen := range screenCount {
+			m := send(recordedModel(t), tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+			m = send(m, keys(fmt.Sprint(screen+1))...)
+			got := m.View()
+			name := filepath.Join("testdata", fmt.Sprintf("%s-%dx%d.txt", strings.ToLower(screenNames[screen]), size[0], size[1]))
+			if *update {
+				if err := os.WriteFile(name, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			want, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatalf("%v (run go test ./dashboard -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("%s differs from the golden view:\n%s", name, got)
+			}
+			lines := strings.Split(got, "\n")
+			if len(lines) != size[1] {
+				t.Errorf("%s: %d lines, want %d", name, len(lines), size[1])
+			}
+			for i, l := range lines {
+				if w := lipgloss.Width(l); w > size[0] {
+					t.Errorf("%s line %d is %d cells wide", name, i+1, w)
+				}
+			}
+		}
+	}
+}
+
+func TestScreenKeys(t *testing.T) {
+	m := recordedModel(t)
+	steps := []struct {
+		msg  tea.Msg
+		want int
+	}{
+		{tea.KeyMsg{Type: tea.KeyTab}, ScreenTrust},
+		{tea.KeyMsg{Type: tea.KeyShiftTab}, ScreenDashboard},
+		{tea.KeyMsg{Type: tea.KeyShiftTab}, ScreenEvents},
+		{keys("l")[0], ScreenDashboard},
+		{keys("h")[0], ScreenEvents},
+		{keys("3")[0], ScreenNetwork},
+		{keys("4")[0], ScreenProcesses},
+	}
+	for i, s := range steps {
+		m = send(m, s.msg)
+		if m.Screen() != s.want {
+			t.Errorf("step %d: screen %d, want %d", i, m.Screen(), s.want)
+		}
+	}
+}
+
+func TestFilterTypesQAndDigits(t *testing.T) {
+	m := recordedModel(t)
+	m = send(m, keys("/")...)
+	m = send(m, keys("q1 deny")...)
+	filter, typing := m.Filter()
+	if filter != "q1 deny" || !typing || m.Screen() != ScreenEvents {
+		t.Fatalf("filter %q typing %v screen %d", filter, typing, m.Screen())
+	}
+	m = send(m, tea.KeyMsg{Type: tea.KeyBackspace}, tea.KeyMsg{Type: tea.KeyEnter})
+	if filter, typing = m.Filter(); filter != "q1 den" || typing {
+		t.Errorf("after Backspace and Enter: %q typing %v", filter, typing)
+	}
+	m = send(m, tea.KeyMsg{Type: tea.KeyEsc})
+	if filter, _ = m.Filter(); filter != "" {
+		t.Errorf("Esc left the filter %q", filter)
+	}
+	m = send(m, keys("/")...)
+	m = send(m, keys("sensitive")...)
+	m = send(m, tea.KeyMsg{Type: tea.KeyEnter})
+	view := m.View()
+	if !strings.Contains(view, "sensitive_access") || strings.Contains(view, "session_start") {
+		t.Errorf("filtered event log:\n%s", view)
+	}
+	if _, cmd := m.Update(keys("q")[0]); cmd == nil {
+		t.Error("q outside the filter does not quit")
+	}
+}
+
+func TestPauseHoldsEvents(t *testing.T) {
+	m := NewModel(NewState(), "live", nil)
+	m = send(m, keys("p")...)
+	m = send(m, EventsMsg{Events: []audit.Event{{Kind: audit.KindWarning, Detail: "held"}}})
+	if len(m.State.Events) != 0 {
+		t.Fatal("an event was applied while paused")
+	}
+	m = send(m, keys("p")...)
+	if len(m.State.Events) != 1 {
+		t.Errorf("%d events after resuming, want 1", len(m.State.Events))
+	}
+}
+
+func TestEndedStaysOnScreen(t *testing.T) {
+	m := NewModel(NewState(), "live", nil)
+	m = send(m, EventsMsg{Events: []audit.Event{{Kind: audit.KindSessionStart, Session: "s1", Fields: map[string]any{"game_id": "g"}}}})
+	m = send(m, EndedMsg{})
+	if view := m.View(); !strings.Contains(view, "ENDED") || !strings.Contains(view, "s1") {
+		t.Errorf("view after the end:\n%s", view)
+	}
+}
+
+func TestTinyTerminal(t *testing.T) {
+	m := send(recordedModel(t), tea.WindowSizeMsg{Width: 10, Height: 3})
+	for screen := range screenCount {
+		m = send(m, keys(fmt.Sprint(screen+1))...)
+		if view := m.View(); view == "" {
+			t.Errorf("screen %d drew nothing", screen)
+		}
+	}
+}

@@ -1,0 +1,342 @@
+package dashboard
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+)
+
+var (
+	titleStyle  = lipgloss.NewStyle().Bold(true)
+	activeStyle = lipgloss.NewStyle().Bold(true).Reverse(true)
+	denyStyle   = lipgloss.NewStyle().Foreground(lipgloss.Color("1"))
+	dimStyle    = lipgloss.NewStyle().Faint(true)
+)
+
+// sparkBars are the eighths of a block, lowest first.
+var sparkBars = []rune("▁▂▃▄▅▆▇█")
+
+// View draws the screen: a header, the tab bar, the screen's body and a
+// footer, each line cut to the terminal's width.
+func (m Model) View() string {
+	width, height := max(m.width, 20), max(m.height, 6)
+	lines := []string{m.header(), m.tabs()}
+	body := m.body(width)
+	if m.help {
+		body = helpLines
+	}
+	room := height - 3
+	start := min(m.scroll[m.screen], max(len(body)-room, 0))
+	if m.screen == ScreenDashboard || m.screen == ScreenTrust || m.help {
+		start = 0
+	}
+	end := min(start+room, len(body))
+	lines = append(lines, body[start:end]...)
+	for len(lines) < height-1 {
+		lines = append(lines, "")
+	}
+	lines = append(lines, m.footer())
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, width, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (m Model) header() string {
+	s := m.State
+	status := "LIVE"
+	switch {
+	case m.ended || s.Ended:
+		status = "ENDED"
+	case m.Source == "replay":
+		status = "REPLAY"
+	}
+	if m.paused {
+		status += " (paused)"
+	}
+	game := s.GameID
+	if len(game) > 30 {
+		game = game[:29] + "…"
+	}
+	return titleStyle.Render("WineWarden monitor") + "  " + status + "  " + game + "  " + dimStyle.Render(s.Session)
+}
+
+func (m Model) tabs() string {
+	var parts []string
+	for i, name := range screenNames {
+		label := fmt.Sprintf(" %d %s ", i+1, name)
+		if i == m.screen {
+			label = activeStyle.Render(label)
+		}
+		parts = append(parts, label)
+	}
+	return strings.Join(parts, "")
+}
+
+func (m Model) footer() string {
+	if m.filtering {
+		return "filter: " + m.filter + "_   (Enter keeps it, Esc clears it)"
+	}
+	text := "Tab/h/l screens  1-5 jump  j/k scroll  / filter  p pause  ? help  q quit"
+	if m.filter != "" {
+		text = "filter \"" + m.filter + "\" (Esc clears)  " + text
+	}
+	if m.endErr != nil {
+		text = "stream ended: " + m.endErr.Error()
+	}
+	return dimStyle.Render(text)
+}
+
+var helpLines = []string{
+	"Keys",
+	"  Tab, l / Shift-Tab, h   next / previous screen",
+	"  1 to 5                  jump to a screen",
+	"  j, Down / k, Up         scroll",
+	"  g / G                   top / bottom",
+	"  /                       filter the event log (q and digits are typed as text)",
+	"  Esc                     clear the filter",
+	"  p                       pause, so the screen holds still",
+	"  ?                       show or hide this help",
+	"  q                       quit",
+}
+
+func (m Model) body(width int) []string {
+	switch m.screen {
+	case ScreenTrust:
+		return m.trustLines()
+	case ScreenNetwork:
+		return m.networkLines(width)
+	case ScreenProcesses:
+		return m.processLines()
+	case ScreenEvents:
+		return m.eventLines()
+	}
+	return m.dashboardLines()
+}
+
+func (m Model) dashboardLines() []string {
+	s := m.State
+	var out []string
+	elapsed := s.Last.Sub(s.Start)
+	if s.Start.IsZero() {
+		elapsed = 0
+	}
+	out = append(out, fmt.Sprintf("Session   %s, running for %s", s.Start.Format("15:04:05"), elapsed.Round(time.Second)))
+	out = append(out, "Game      "+s.Exe)
+	out = append(out, fmt.Sprintf("Tier      %-7s score %3d %s", orDash(s.Tier), currentScore(s), gauge(currentScore(s), 20)))
+	out = append(out, fmt.Sprintf("Network   %s", orDash(s.NetworkMode)))
+	out = append(out, "Events/s  "+sparkline(s.Rate[:]))
+	out = append(out, "")
+	out = append(out, titleStyle.Render("Denials"))
+	if len(s.Denials) == 0 {
+		out = append(out, "  none")
+	}
+	for _, kind := range slices.Sorted(maps.Keys(s.Denials)) {
+		out = append(out, denyStyle.Render(fmt.Sprintf("  %-18s %d", kind, s.Denials[kind])))
+	}
+	out = append(out, "")
+	out = append(out, titleStyle.Render("Layers"))
+	var layers []string
+	for _, l := range s.Layers {
+		mark := "+"
+		if !l.InForce {
+			mark = "-"
+		}
+		layers = append(layers, mark+l.Name)
+	}
+	out = append(out, "  "+orDash(strings.Join(layers, " ")))
+	if s.Ended {
+		out = append(out, "", endLine(s))
+	}
+	return out
+}
+
+func endLine(s *State) string {
+	switch {
+	case s.Signal != "":
+		return "The session ended: the game was stopped by " + s.Signal + "."
+	case s.ExitCode != nil:
+		return fmt.Sprintf("The session ended: exit status %d.", *s.ExitCode)
+	}
+	return "The session ended."
+}
+
+func currentScore(s *State) int {
+	if s.ScoreAfter != nil {
+		return *s.ScoreAfter
+	}
+	return s.Score
+}
+
+// gauge draws score (0 to 100) as a bar of width cells.
+func gauge(score, width int) string {
+	filled := min(max(score, 0), 100) * width / 100
+	return "[" + strings.Repeat("#", filled) + strings.Repeat(".", width-filled) + "]"
+}
+
+// sparkline draws one bar per value, scaled to the largest.
+func sparkline(values []int) string {
+	top := 0
+	for _, v := range values {
+		top = max(top, v)
+	}
+	var b strings.Builder
+	for _, v := range values {
+		if top == 0 {
+			b.WriteRune(sparkBars[0])
+			continue
+		}
+		b.WriteRune(sparkBars[v*(len(sparkBars)-1)/top])
+	}
+	return fmt.Sprintf("%s max %d", b.String(), top)
+}
+
+func (m Model) trustLines() []string {
+	s := m.State
+	out := []string{
+		fmt.Sprintf("Tier      %s", orDash(s.Tier)),
+		fmt.Sprintf("Score     %d at the start %s", s.Score, gauge(s.Score, 20)),
+	}
+	if s.ScoreAfter != nil {
+		out = append(out, fmt.Sprintf("          %d after the session %s", *s.ScoreAfter, gauge(*s.ScoreAfter, 20)))
+	}
+	out = append(out, "", titleStyle.Render("Reasons"))
+	if len(s.TrustChanges) == 0 {
+		out = append(out, "  The score changes when the session ends.")
+	}
+	for _, c := range s.TrustChanges {
+		out = append(out, "  "+c)
+	}
+	// TODO: the history sparkline needs the game's trust state, which the
+	// session's events do not carry; `winewarden trust show` prints it.
+	out = append(out, "", dimStyle.Render("History: winewarden trust show "+s.GameID))
+	return out
+}
+
+func (m Model) networkLines(width int) []string {
+	s := m.State
+	out := []string{titleStyle.Render(fmt.Sprintf("%-30s %-22s %-5s %6s %s", "DOMAIN", "ADDRESS", "PROTO", "COUNT", "DECISION"))}
+	for _, d := range s.Destinations() {
+		line := fmt.Sprintf("%-30s %-22s %-5s %6d %s", clip(orDash(d.Domain), 30), clip(hostPort(d.Address, d.Port), 22),
+			orDash(d.Protocol), d.Count, d.Decision)
+		if d.Decision == "deny" {
+			line = denyStyle.Render(line)
+		}
+		out = append(out, line)
+	}
+	out = append(out, "", titleStyle.Render("DNS queries"))
+	if len(s.DNS) == 0 {
+		out = append(out, "  none")
+	}
+	for i := len(s.DNS) - 1; i >= 0; i-- {
+		q := s.DNS[i]
+		answer := strings.Join(q.Answers, " ")
+		if answer == "" {
+			answer = orDash(q.Rcode)
+		}
+		out = append(out, fmt.Sprintf("  %s %-5s %-30s %s", q.Time.Format("15:04:05"), orDash(q.Type), clip(q.Name, 30), answer))
+	}
+	return out
+}
+
+func hostPort(address string, port int) string {
+	if port == 0 {
+		return address
+	}
+	if strings.Contains(address, ":") {
+		return fmt.Sprintf("[%s]:%d", address, port)
+	}
+	return fmt.Sprintf("%s:%d", address, port)
+}
+
+func (m Model) processLines() []string {
+	s := m.State
+	processes := s.Processes()
+	children := map[int][]Process{}
+	known := map[int]bool{}
+	for _, p := range processes {
+		known[p.PID] = true
+	}
+	var roots []Process
+	for _, p := range processes {
+		if known[p.PPID] && p.PPID != p.PID {
+			children[p.PPID] = append(children[p.PPID], p)
+		} else {
+			roots = append(roots, p)
+		}
+	}
+	out := []string{titleStyle.Render(fmt.Sprintf("%-7s %-8s %8s  %s", "PID", "STATE", "RUNTIME", "PROGRAM"))}
+	seen := map[int]bool{}
+	var walk func(p Process, depth int)
+	walk = func(p Process, depth int) {
+		if seen[p.PID] {
+			return
+		}
+		seen[p.PID] = true
+		end := p.End
+		if end.IsZero() {
+			end = s.Last
+		}
+		line := fmt.Sprintf("%-7d %-8s %8s  %s%s", p.PID, p.State, end.Sub(p.Start).Round(time.Second), strings.Repeat("  ", depth), p.Image)
+		if p.State == ProcessBlocked {
+			line = denyStyle.Render(line)
+		}
+		out = append(out, line)
+		for _, c := range children[p.PID] {
+			walk(c, depth+1)
+		}
+	}
+	for _, r := range roots {
+		walk(r, 0)
+	}
+	return out
+}
+
+func (m Model) eventLines() []string {
+	out := []string{titleStyle.Render(fmt.Sprintf("%-8s %-16s %-24s %-8s %-20s %s", "TIME", "KIND", "PROCESS", "DECISION", "RULE", "TARGET"))}
+	for _, r := range m.State.Events {
+		if !m.matches(r) {
+			continue
+		}
+		line := fmt.Sprintf("%-8s %-16s %-24s %-8s %-20s %s", r.Time.Format("15:04:05"), clip(r.Kind, 16), clip(baseName(r.Process), 24),
+			orDash(r.Decision), clip(orDash(r.Rule), 20), r.Target)
+		if r.Decision == "deny" || r.Decision == "killed" {
+			line = denyStyle.Render(line)
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// baseName shortens a "pid image" to "pid name", with Windows or Linux
+// separators.
+func baseName(process string) string {
+	i := strings.LastIndexAny(process, `\/`)
+	if i < 0 {
+		return process
+	}
+	pid, _, _ := strings.Cut(process, " ")
+	if pid != process && !strings.ContainsAny(pid, `\/`) {
+		return pid + " " + process[i+1:]
+	}
+	return process[i+1:]
+}
+
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
