@@ -8,8 +8,7 @@
 // keeps every list bounded, so a long or hostile session cannot grow the
 // monitor's memory without limit. Model is the bubbletea model on top of
 // it: five screens, keys, a filter for the event log and a pause.
-//
-// TODO: the `winewarden monitor` command that feeds Model from the live
-// socket or a replayed log, and lists the running sessions, is not written
-// yet.
+// Feed turns the live socket (Follow), a session log (Replay) or the wait
+// for a session to start (Wait) into messages for Model, at most 20 per
+// second.
 package dashboard

@@ -80,6 +80,19 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	// Keys typed faster than the terminal is read arrive as one message
+	// with several runes: each is a key of its own.
+	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 {
+		var model tea.Model = m
+		for _, r := range msg.Runes {
+			var cmd tea.Cmd
+			model, cmd = model.(Model).key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt})
+			if cmd != nil {
+				return model, cmd
+			}
+		}
+		return model, nil
+	}
 	if m.filtering {
 		switch msg.Type {
 		case tea.KeyEsc:

@@ -128,6 +128,17 @@ func TestFilterTypesQAndDigits(t *testing.T) {
 	}
 }
 
+func TestRunesInOneMessage(t *testing.T) {
+	m := send(recordedModel(t), tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("/q1x")})
+	if filter, typing := m.Filter(); filter != "q1x" || !typing {
+		t.Errorf("filter %q typing %v after \"/q1x\" in one message", filter, typing)
+	}
+	m = send(recordedModel(t), tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("3q")})
+	if m.Screen() != ScreenNetwork {
+		t.Errorf("screen %d after \"3q\"", m.Screen())
+	}
+}
+
 func TestPauseHoldsEvents(t *testing.T) {
 	m := NewModel(NewState(), "live", nil)
 	m = send(m, keys("p")...)

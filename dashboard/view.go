@@ -51,6 +51,8 @@ func (m Model) header() string {
 	s := m.State
 	status := "LIVE"
 	switch {
+	case s.Session == "" && !m.ended:
+		status = "WAITING"
 	case m.ended || s.Ended:
 		status = "ENDED"
 	case m.Source == "replay":
@@ -121,6 +123,14 @@ func (m Model) body(width int) []string {
 
 func (m Model) dashboardLines() []string {
 	s := m.State
+	if s.Session == "" && !m.ended {
+		return []string{
+			"No session is running yet.",
+			"Start a game with:  winewarden run -- wine game.exe",
+			"This screen follows it as soon as it starts. Press q to quit.",
+			"A finished session can be replayed: winewarden monitor --session ID",
+		}
+	}
 	var out []string
 	elapsed := s.Last.Sub(s.Start)
 	if s.Start.IsZero() {

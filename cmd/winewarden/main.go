@@ -21,6 +21,7 @@ const usage = `winewarden runs Windows games in a sandbox.
 Usage:
   winewarden run [flags] -- CMD [ARGS...]   run a Wine/Proton command line in the sandbox
   winewarden status                         running sessions and known games with tier and score
+  winewarden monitor [--session ID]         live dashboard of a running session, or a replay of a finished one
   winewarden report [SESSION|--last] [--json] [--no-redact]
                                             what a session blocked, contacted and started
   winewarden trust list|show|set|reset ...  see or change a game's trust tier (winewarden trust help)
@@ -57,6 +58,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return wrapper.Doctor(stdout)
 	case "status":
 		return wrapper.StatusCommand(stdout, stderr)
+	case "monitor":
+		return wrapper.MonitorCommand(args[1:], stdout, stderr)
 	case "report":
 		return wrapper.ReportCommand(args[1:], stdout, stderr)
 	case "trust":

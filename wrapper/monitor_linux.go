@@ -1,0 +1,101 @@
+//go:build linux
+
+package wrapper
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/winewarden/winewarden/audit"
+	"github.com/winewarden/winewarden/dashboard"
+)
+
+const monitorUsage = `Usage: winewarden monitor [--session ID] [--speed N]
+
+Shows live what a sandboxed game does. Without --session it follows the
+newest running session, or waits for one to start.
+  --session ID   follow that session while it runs, or replay its log
+  --speed N      replay speed: 2 is twice as fast, 0 shows the whole log at once (default 1)
+`
+
+// replayMaxGap shortens long pauses in a replayed session.
+const replayMaxGap = 2 * time.Second
+
+// MonitorCommand runs `winewarden monitor`.
+func MonitorCommand(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("monitor", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, monitorUsage) }
+	session := fs.String("session", "", "session id")
+	speed := fs.Float64("speed", 1, "replay speed")
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return ExitUsage
+	}
+	if fs.NArg() > 0 || *speed < 0 {
+		fmt.Fprint(stderr, monitorUsage)
+		return ExitUsage
+	}
+	dirs, err := currentDirs()
+	if err != nil {
+		fmt.Fprintln(stderr, "winewarden:", err)
+		return 1
+	}
+	feed, source, err := monitorFeed(dirs, *session, *speed)
+	if err != nil {
+		fmt.Fprintln(stderr, "winewarden:", err)
+		return 1
+	}
+	model := dashboard.NewModel(dashboard.NewState(), source, feed.Next())
+	if _, err := tea.NewProgram(model, tea.WithAltScreen(), tea.WithOutput(stdout)).Run(); err != nil {
+		fmt.Fprintln(stderr, "winewarden:", err)
+		return 1
+	}
+	return 0
+}
+
+// monitorFeed picks what to show: the named session, live while it runs
+// and replayed from its log after, or else the newest running session, or
+// the first one that starts.
+func monitorFeed(dirs xdgDirs, session string, speed float64) (*dashboard.Feed, string, error) {
+	running, err := runningSessions(dirs)
+	if err != nil {
+		return nil, "", err
+	}
+	if session != "" {
+		for _, r := range running {
+			if r.Session == session && r.Socket != "" {
+				feed, err := dashboard.Follow(r.Socket)
+				return feed, "live", err
+			}
+		}
+		path, err := audit.SessionLogPath(audit.StateDir(dirs.StateHome), session)
+		if err != nil {
+			return nil, "", err
+		}
+		feed, err := dashboard.Replay(path, speed, replayMaxGap)
+		return feed, "replay", err
+	}
+	for i := len(running) - 1; i >= 0; i-- {
+		if running[i].Socket != "" {
+			feed, err := dashboard.Follow(running[i].Socket)
+			return feed, "live", err
+		}
+	}
+	feed := dashboard.Wait(func() (string, bool) {
+		sessions, _ := runningSessions(dirs)
+		for i := len(sessions) - 1; i >= 0; i-- {
+			if sessions[i].Socket != "" {
+				return sessions[i].Socket, true
+			}
+		}
+		return "", false
+	}, time.Second)
+	return feed, "live", nil
+}
