@@ -28,6 +28,14 @@ type EventsMsg struct{ Events []audit.Event }
 // EndedMsg reports that the session's event stream ended.
 type EndedMsg struct{ Err error }
 
+// HistoryMsg carries the game's score after each earlier session, oldest
+// first, for the Trust screen.
+type HistoryMsg struct{ Scores []int }
+
+// HistoryFunc loads the score history of a game. It runs outside the
+// bubbletea loop, once the session names its game.
+type HistoryFunc func(gameID string) []int
+
 // Model is the bubbletea model of the monitor: the session's State plus
 // what the user chose to look at.
 type Model struct {
@@ -46,6 +54,16 @@ type Model struct {
 	// pending holds events that arrived while paused.
 	pending []audit.Event
 	next    tea.Cmd
+
+	loadHistory HistoryFunc
+	historyFor  string
+	history     []int
+}
+
+// WithHistory returns m with a loader for the Trust screen's history.
+func (m Model) WithHistory(load HistoryFunc) Model {
+	m.loadHistory = load
+	return m
 }
 
 // NewModel returns a model that shows state and runs next to receive more
@@ -70,7 +88,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				m.State.Apply(e)
 			}
 		}
-		return m, m.next
+		return m, tea.Batch(m.next, m.historyCmd())
+	case HistoryMsg:
+		m.history = msg.Scores
 	case EndedMsg:
 		m.ended, m.endErr = true, msg.Err
 	case tea.KeyMsg:
@@ -144,6 +164,21 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.help = !m.help
 	}
 	return m, nil
+}
+
+// historyCmd loads the trust history once the session has named its game,
+// and again when the session ends with a new score.
+func (m *Model) historyCmd() tea.Cmd {
+	want := m.State.GameID
+	if m.State.ScoreAfter != nil {
+		want += "\x00ended"
+	}
+	if m.loadHistory == nil || m.State.GameID == "" || m.historyFor == want {
+		return nil
+	}
+	m.historyFor = want
+	load, id := m.loadHistory, m.State.GameID
+	return func() tea.Msg { return HistoryMsg{Scores: load(id)} }
 }
 
 // Screen returns the screen shown.

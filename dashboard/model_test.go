@@ -139,6 +139,41 @@ func TestRunesInOneMessage(t *testing.T) {
 	}
 }
 
+func TestTrustHistoryLoaded(t *testing.T) {
+	var asked []string
+	m := NewModel(NewState(), "live", nil).WithHistory(func(id string) []int {
+		asked = append(asked, id)
+		return []int{50, 52, 40}
+	})
+	next, cmd := m.Update(EventsMsg{Events: []audit.Event{{Kind: audit.KindSessionStart, Session: "s", Fields: map[string]any{"game_id": "g1"}}}})
+	m = next.(Model)
+	for _, msg := range runBatch(cmd) {
+		m = send(m, msg)
+	}
+	m = send(m, keys("2")...)
+	if view := m.View(); !strings.Contains(view, "3 sessions, last score 40") || len(asked) != 1 || asked[0] != "g1" {
+		t.Errorf("history asked for %q; Trust screen:\n%s", asked, view)
+	}
+}
+
+// runBatch runs the commands of a tea.Batch and returns their messages,
+// leaving out nil commands.
+func runBatch(cmd tea.Cmd) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	msg := cmd()
+	batch, ok := msg.(tea.BatchMsg)
+	if !ok {
+		return []tea.Msg{msg}
+	}
+	var out []tea.Msg
+	for _, c := range batch {
+		out = append(out, runBatch(c)...)
+	}
+	return out
+}
+
 func TestPauseHoldsEvents(t *testing.T) {
 	m := NewModel(NewState(), "live", nil)
 	m = send(m, keys("p")...)

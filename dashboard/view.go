@@ -222,10 +222,25 @@ func (m Model) trustLines() []string {
 	for _, c := range s.TrustChanges {
 		out = append(out, "  "+c)
 	}
-	// TODO: the history sparkline needs the game's trust state, which the
-	// session's events do not carry; `winewarden trust show` prints it.
-	out = append(out, "", dimStyle.Render("History: winewarden trust show "+s.GameID))
+	out = append(out, "", titleStyle.Render("History"))
+	if len(m.history) == 0 {
+		out = append(out, "  no earlier sessions")
+	} else {
+		scores := m.history[max(len(m.history)-60, 0):]
+		out = append(out, fmt.Sprintf("  %s  %d sessions, last score %d", scoreLine(scores), len(m.history), m.history[len(m.history)-1]))
+	}
+	out = append(out, dimStyle.Render("  details: winewarden trust show "+s.GameID))
 	return out
+}
+
+// scoreLine draws scores (0 to 100) as one bar each, on a fixed scale so
+// that the bars of two games compare.
+func scoreLine(scores []int) string {
+	var b strings.Builder
+	for _, v := range scores {
+		b.WriteRune(sparkBars[min(max(v, 0), 100)*(len(sparkBars)-1)/100])
+	}
+	return b.String()
 }
 
 func (m Model) networkLines(width int) []string {

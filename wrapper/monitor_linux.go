@@ -12,6 +12,7 @@ import (
 
 	"github.com/winewarden/winewarden/audit"
 	"github.com/winewarden/winewarden/dashboard"
+	"github.com/winewarden/winewarden/trust"
 )
 
 const monitorUsage = `Usage: winewarden monitor [--session ID] [--speed N]
@@ -52,7 +53,9 @@ func MonitorCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "winewarden:", err)
 		return 1
 	}
-	model := dashboard.NewModel(dashboard.NewState(), source, feed.Next())
+	model := dashboard.NewModel(dashboard.NewState(), source, feed.Next()).WithHistory(func(gameID string) []int {
+		return scoreHistory(dirs, gameID)
+	})
 	if _, err := tea.NewProgram(model, tea.WithAltScreen(), tea.WithOutput(stdout)).Run(); err != nil {
 		fmt.Fprintln(stderr, "winewarden:", err)
 		return 1
@@ -98,4 +101,36 @@ func monitorFeed(dirs xdgDirs, session string, speed float64) (*dashboard.Feed, 
 		return "", false
 	}, time.Second)
 	return feed, "live", nil
+}
+
+// scoreHistory returns a game's score after each session in its trust
+// state, oldest first, or nil when the state cannot be read.
+func scoreHistory(dirs xdgDirs, gameID string) []int {
+	idx, err := trust.ReadIndex(dirs.DataHome)
+	if err != nil {
+		return nil
+	}
+	e, ok := idx.Games[gameID]
+	if !ok {
+		return nil
+	}
+	key, err := trust.LoadKey(dirs.DataHome)
+	if err != nil {
+		return nil
+	}
+	store, err := trust.OpenStore(e.StateDir, key, false)
+	if err != nil {
+		return nil
+	}
+	g := store.Load().State.Games[gameID]
+	if g == nil {
+		return nil
+	}
+	var scores []int
+	for _, h := range g.History {
+		if h.Kind == trust.EntrySession {
+			scores = append(scores, h.ScoreAfter)
+		}
+	}
+	return scores
 }
