@@ -56,7 +56,10 @@ func MonitorCommand(args []string, stdout, stderr io.Writer) int {
 	model := dashboard.NewModel(dashboard.NewState(), source, feed.Next()).WithHistory(func(gameID string) []int {
 		return scoreHistory(dirs, gameID)
 	})
-	if _, err := tea.NewProgram(model, tea.WithAltScreen(), tea.WithOutput(stdout)).Run(); err != nil {
+	// WithFPS caps the renderer at the 20 frames per second that the feed
+	// batches for, and lets it wake up less often while nothing changes.
+	program := tea.NewProgram(model, tea.WithAltScreen(), tea.WithOutput(stdout), tea.WithFPS(20))
+	if _, err := program.Run(); err != nil {
 		fmt.Fprintln(stderr, "winewarden:", err)
 		return 1
 	}

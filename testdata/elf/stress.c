@@ -68,6 +68,8 @@ static const char usage_text[] =
     "                              open n non-blocking TCP connections as fast as possible\n"
     "  connect-time <ipv4> <port> <n>\n"
     "                              time n blocking TCP connects, one after the other\n"
+    "  connect-rate <ipv4> <port> <per-second> <seconds>\n"
+    "                              make blocking TCP connects at a steady rate for a number of seconds\n"
     "  udp-send <mode> <ipv4> <port>\n"
     "                              send a datagram with sendto, sendmsg or sendmmsg\n"
     "  hostile-exec <mode> <path>  execve path with many-args, non-utf8, unterminated-path,\n"
@@ -448,6 +450,34 @@ static int cmd_connect_time(const struct sockaddr_in *address, unsigned long lon
     return EXIT_OK;
 }
 
+/* Connects at per_second connects per second, on an absolute schedule, for seconds seconds. */
+static int cmd_connect_rate(const struct sockaddr_in *address, unsigned long long per_second, unsigned long long seconds)
+{
+    unsigned long long total = per_second * seconds, failed = 0;
+    struct timespec next;
+
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    for (unsigned long long i = 0; i < total; i++) {
+        int sock = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (sock < 0) {
+            emit("FAIL connect-rate socket errno=%d\n", errno);
+            return EXIT_FAILED;
+        }
+        if (connect(sock, (const struct sockaddr *)address, sizeof *address) != 0)
+            failed++;
+        close(sock);
+        next.tv_nsec += (long)(1000000000ULL / per_second);
+        while (next.tv_nsec >= 1000000000L) {
+            next.tv_nsec -= 1000000000L;
+            next.tv_sec++;
+        }
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
+            ;
+    }
+    emit("OK connect-rate n=%llu failed=%llu\n", total, failed);
+    return EXIT_OK;
+}
+
 static const char datagram[] = "winewarden\n";
 
 /* Fills one message that names its destination, because a supervisor must check each message. */
@@ -742,6 +772,9 @@ int main(int argc, char **argv)
     if (strcmp(command, "connect-time") == 0 && count == 3 && parse_ipv4(args[0], args[1], &address) &&
         parse_number(args[2], MAX_COUNT, &first))
         return cmd_connect_time(&address, first);
+    if (strcmp(command, "connect-rate") == 0 && count == 4 && parse_ipv4(args[0], args[1], &address) &&
+        parse_number(args[2], 1000000, &first) && first > 0 && parse_number(args[3], 3600, &second))
+        return cmd_connect_rate(&address, first, second);
     if (strcmp(command, "udp-send") == 0 && count == 3 && is_udp_mode(args[0]) &&
         parse_ipv4(args[1], args[2], &address))
         return cmd_udp_send(args[0], &address);

@@ -107,6 +107,8 @@ func run(bin, out string, o options) error {
 	sections = append(sections, b.loopBenchmark(o.loopRuns, o.loopCount))
 	sections = append(sections, b.supervisorBenchmarks(o.connectRuns)...)
 	sections = append(sections, b.networkBenchmarks(o.networkRuns)...)
+	fmt.Fprintln(os.Stderr, "bench: monitor CPU")
+	sections = append(sections, b.monitorBenchmark())
 	sections = append(sections, b.rssSection())
 	if o.flood > 0 {
 		fmt.Fprintf(os.Stderr, "bench: event flood for %s\n", o.flood)
