@@ -26,8 +26,9 @@ for arg in "$@"; do
     esac
 done
 
-# dbus-daemon runs the private session bus of the desktop notification test.
-packages=(wine64 wine gcc gcc-mingw-w64-x86-64 libseccomp-dev pkg-config dbus-daemon)
+# dbus-daemon runs the private session bus of the desktop notification test,
+# and tmux the terminal of the monitor's test and benchmark.
+packages=(wine64 wine gcc gcc-mingw-w64-x86-64 libseccomp-dev pkg-config dbus-daemon tmux)
 if [ "$bench" = 1 ]; then
     packages+=(bubblewrap firejail)
 fi
@@ -47,6 +48,7 @@ missing_tools() {
         echo wine
     fi
     command -v dbus-daemon >/dev/null || echo dbus-daemon
+    command -v tmux >/dev/null || echo tmux
     if [ "$bench" = 1 ]; then
         command -v bwrap >/dev/null || echo bwrap
         command -v firejail >/dev/null || echo firejail
