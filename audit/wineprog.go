@@ -34,7 +34,7 @@ var wineBinaries = map[string]bool{
 //
 // NOTE: Wine starts wineboot.exe and its services from inside the game's
 // own process, so a game that starts one of those programs itself, such as
-// explorer.exe, cannot be told apart and counts as Wine's.
+// explorer.exe, cannot be distinguished and counts as Wine's.
 func WineProgram(image, linuxPath string, chain []string) bool {
 	if image == "" && wineBinaries[path.Base(linuxPath)] {
 		return true

@@ -12,8 +12,8 @@ import (
 // setting for protection.
 func NotEnforced(c Config) []string {
 	var settings []string
-	// WineWarden asks no questions while a game runs, so only turning the
-	// setting off asks for something this version does not do.
+	// WineWarden shows no prompts while a game runs, so only turning the
+	// setting off requests something this version does not do.
 	if !c.WineWarden.NoPromptsDuringGameplay {
 		settings = append(settings, setting("winewarden.no_prompts_during_gameplay", false))
 	}

@@ -122,7 +122,7 @@ func TestDecoyReadDropsToRed(t *testing.T) {
 	}
 
 	// The next run is offline: a connection to a listener on the host's
-	// loopback fails and the listener sees nothing.
+	// loopback fails and the listener accepts nothing.
 	ln, accepted := listenAndWatch(t, "tcp4", "127.0.0.1:0")
 	port := ln.Addr().String()[strings.LastIndex(ln.Addr().String(), ":")+1:]
 	r = e.trustRun(t, "trust-decoy", nil, e.probeExe, "tcp", "127.0.0.1", port, "hello")

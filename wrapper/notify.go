@@ -14,8 +14,8 @@ import (
 	"github.com/godbus/dbus/v5"
 )
 
-// notifyTimeout bounds one notification: a desktop that does not answer
-// must not hold up the end of a session.
+// notifyTimeout bounds one notification, because a desktop that does not
+// reply must not hold up the end of a session.
 const notifyTimeout = 3 * time.Second
 
 // urgencyCritical is the freedesktop.org urgency level of an emergency.

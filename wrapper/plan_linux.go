@@ -172,7 +172,7 @@ func installDir(game Game) (string, error) {
 
 // hideTrustState creates the trust state directory when it lies inside a
 // directory the sandbox shows (the prefix, or an install dir that holds a
-// Steam compatdata directory) and hides it there: the game must neither
+// Steam compatdata directory), and hides it there. The game must neither
 // read nor replace its own trust state.
 func (p *plan) hideTrustState(dir string, key []byte) error {
 	inPrefix := policy.Within(dir, p.view.Prefix)

@@ -21,8 +21,8 @@ type recorder struct {
 	// can no longer be recorded must not keep running unwatched.
 	broken     chan struct{}
 	brokenOnce sync.Once
-	// observe, when set, sees every event of the game's own run (the trust
-	// tally and the emergency notification).
+	// observe, when set, receives every event of the game's own run (the
+	// trust tally and the emergency notification).
 	observe func(audit.Event)
 }
 

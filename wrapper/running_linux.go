@@ -41,7 +41,7 @@ func runningDir(dirs xdgDirs) string {
 	return filepath.Join(dirs.StateHome, "winewarden", "running")
 }
 
-// liveSocketPath is where a session's live event socket goes:
+// liveSocketPath returns the path of a session's live event socket:
 // $XDG_RUNTIME_DIR/winewarden/<session>.sock, or beside the running
 // sessions' files without a runtime directory.
 func liveSocketPath(dirs xdgDirs, session string) string {
@@ -109,7 +109,7 @@ func runningSessions(dirs xdgDirs) ([]RunningSession, error) {
 			continue
 		}
 		if unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB) == nil {
-			// Nobody holds it: the wrapper is gone.
+			// No process holds the lock, so the wrapper is gone.
 			os.Remove(path)
 			f.Close()
 			continue

@@ -27,19 +27,19 @@ type trustRun struct {
 	store    *trust.Store // nil when no usable key exists
 	dir      string
 
-	// status is how the state file loaded (trust.Status*), and statusErr
-	// why, for every status but ok and new.
+	// status is the load status of the state file (trust.Status*), and
+	// statusErr its reason for every status but ok and new.
 	status    string
 	statusErr error
-	// state is this game's entry as the run sees it, with a changed .exe
+	// state is this game's entry as the run uses it, with a changed .exe
 	// already noted.
 	state       *trust.GameState
 	exeEntry    *trust.Entry
 	previousSHA string
 
 	// capTier is the tier that games.json recorded after the game's last
-	// session, which the state in the prefix may not exceed; nil when the
-	// index does not know the game in this prefix.
+	// session. The state in the prefix may not exceed it. It is nil when the
+	// index has no entry for the game in this prefix.
 	capTier *trust.Tier
 	// stale is set when the state in the prefix is an older copy than the
 	// one the last session wrote, and is replaced like an invalid one.
@@ -60,7 +60,7 @@ func trustRules(c policy.Trust) trust.Rules {
 // beginTrust loads the game's trust state from its prefix. A state that is
 // missing, damaged, forged, older than the last one written, or cannot be
 // checked is reported and replaced by a new one at the default tier, capped
-// at yellow: only an authentic state can make a game green. The tier that
+// at yellow. Only an authentic state can make a game green. The tier that
 // games.json recorded last caps the run either way. It fails only when the state directory in the
 // prefix was replaced by something that is not a directory, because the
 // sandbox must hide that directory.
@@ -116,10 +116,10 @@ func beginTrust(dataHome string, cfg policy.Config, game Game, prefix string, lo
 	return t, nil
 }
 
-// checkIndex compares the state found in the prefix with what games.json
-// recorded when the game's state was last written: a file that vanished is
-// missing, and a file whose history lacks the session that last wrote it is
-// an older copy. Either way the recorded tier caps the run.
+// checkIndex compares the state found in the prefix with the record that
+// games.json kept when the game's state was last written. A file that
+// vanished is missing. A file whose history lacks the session that last
+// wrote it is an older copy. Either way the recorded tier caps the run.
 func (t *trustRun) checkIndex(g *trust.GameState, logger *slog.Logger) {
 	idx, err := trust.ReadIndex(t.dataHome)
 	if err != nil {
@@ -130,18 +130,16 @@ func (t *trustRun) checkIndex(g *trust.GameState, logger *slog.Logger) {
 	if !ok || e.StateDir != t.dir {
 		return
 	}
-	if tier, err := trust.ParseTier(e.Tier); err == nil {
-		t.capTier = &tier
-	}
+	t.setCap(e)
 	state := filepath.Join(t.dir, trust.FileName)
 	switch {
 	case !e.StateWritten:
 	case t.status == trust.StatusNew || (t.status == trust.StatusOK && g == nil):
 		t.status = trust.StatusMissing
-		t.statusErr = fmt.Errorf("%s no longer holds this game's state, which session %s wrote (use `winewarden trust reset` to start a game over)", state, e.WrittenBy)
+		t.statusErr = fmt.Errorf("%s is missing this game's state, which session %s wrote (use `winewarden trust reset` to start a game over)", state, e.WrittenBy)
 	case t.status == trust.StatusOK && e.WrittenBy != "" && g.HistoryDropped == 0 && !inHistory(g, e.WrittenBy):
 		t.status = trust.StatusInvalid
-		t.statusErr = fmt.Errorf("%s holds an older state of this game than the one session %s wrote (was an old copy put back?)", state, e.WrittenBy)
+		t.statusErr = fmt.Errorf("%s contains an older state of this game than the one session %s wrote (was an old copy restored?)", state, e.WrittenBy)
 		t.stale = true
 	}
 }
@@ -155,9 +153,14 @@ func (t *trustRun) refreshCap() {
 		return
 	}
 	if e, ok := idx.Games[t.game.ID]; ok && e.StateDir == t.dir {
-		if tier, err := trust.ParseTier(e.Tier); err == nil {
-			t.capTier = &tier
-		}
+		t.setCap(e)
+	}
+}
+
+// setCap takes the tier recorded in e as the cap of this run.
+func (t *trustRun) setCap(e trust.IndexEntry) {
+	if tier, err := trust.ParseTier(e.Tier); err == nil {
+		t.capTier = &tier
 	}
 }
 
@@ -333,7 +336,7 @@ func describeTrust(cfg policy.Config) []string {
 	return lines
 }
 
-// describeNotifications says whether desktop notifications can be sent.
+// describeNotifications reports whether desktop notifications can be sent.
 func describeNotifications(cfg policy.Config) string {
 	switch {
 	case !cfg.WineWarden.Notifications:

@@ -63,8 +63,8 @@ func TrustCommand(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// trustTarget is what a GAME argument names: the state directory and the
-// game ids in it to act on.
+// trustTarget is the target of a GAME argument: the state directory and
+// the game ids in it to act on.
 type trustTarget struct {
 	dir    string
 	prefix string
