@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -21,6 +22,8 @@ func TestMain(m *testing.M) {
 	// Golden views are compared without colours or attributes, as with
 	// NO_COLOR.
 	lipgloss.SetColorProfile(termenv.Ascii)
+	// and with times shown in UTC, whatever the machine's zone.
+	time.Local = time.UTC
 	os.Exit(m.Run())
 }
 

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -24,6 +25,10 @@ const (
 	ProcessBlocked = "blocked"
 )
 
+// StagePrefixInit names the processes of the Wine prefix's creation, which
+// runs in a sandbox of its own before the game.
+const StagePrefixInit = "prefix_init"
+
 // Process is one sandboxed process as the Processes screen shows it.
 type Process struct {
 	PID, PPID int
@@ -31,6 +36,8 @@ type Process struct {
 	State     string
 	Start     time.Time
 	End       time.Time // zero while running
+	// Stage is StagePrefixInit for the prefix's creation, else empty.
+	Stage string
 }
 
 // Destination is one network destination of the game.
@@ -90,8 +97,12 @@ type State struct {
 	// ending at Last.
 	Rate [rateSeconds]int
 
-	processes    map[int]*Process
-	order        []int // pids in start order
+	// processes lists every process in start order. running maps each pid
+	// of the current stage to its latest process, because a pid can be
+	// used again and the prefix creation numbers its pids separately.
+	processes    []*Process
+	running      map[int]*Process
+	stage        string
 	destinations map[string]*Destination
 	DNS          []DNSQuery
 	Events       []Row
@@ -101,7 +112,7 @@ type State struct {
 
 // NewState returns an empty State.
 func NewState() *State {
-	return &State{Denials: map[string]int{}, processes: map[int]*Process{}, destinations: map[string]*Destination{}}
+	return &State{Denials: map[string]int{}, running: map[int]*Process{}, destinations: map[string]*Destination{}}
 }
 
 // Apply adds one event.
@@ -126,8 +137,23 @@ func (s *State) Apply(e audit.Event) {
 	case audit.KindProcess:
 		s.process(e)
 	case audit.KindProcessExit:
-		if p := s.processes[e.PID]; p != nil && p.State == ProcessRunning {
+		s.enterStage(e)
+		if p := s.running[e.PID]; p != nil && p.State == ProcessRunning {
 			p.State, p.End = ProcessExited, e.Time
+		}
+	case audit.KindNetworkSummary:
+		// The prefix creation's summary closes its stage: what came
+		// before, even from logs that do not name the stage, was the
+		// prefix creation's.
+		if audit.FieldString(e.Fields, "stage") == StagePrefixInit {
+			for _, p := range s.processes {
+				p.Stage = StagePrefixInit
+				if p.State == ProcessRunning {
+					p.State, p.End = ProcessExited, e.Time
+				}
+			}
+			s.stage = ""
+			clear(s.running)
 		}
 	case audit.KindNetwork:
 		s.network(e)
@@ -202,16 +228,30 @@ func changeList(v any) []string {
 	return out
 }
 
+// enterStage starts the process table of the stage an event names afresh,
+// since each stage's sandbox numbers its pids from 1.
+func (s *State) enterStage(e audit.Event) {
+	stage := audit.FieldString(e.Fields, "stage")
+	if stage == "game" {
+		stage = ""
+	}
+	if stage != s.stage {
+		s.stage = stage
+		clear(s.running)
+	}
+}
+
 func (s *State) process(e audit.Event) {
-	p := s.processes[e.PID]
+	s.enterStage(e)
+	p := s.running[e.PID]
 	if p == nil || p.State == ProcessExited {
-		if len(s.order) >= maxProcesses && !s.dropExited() {
+		if len(s.processes) >= maxProcesses && !s.dropExited() {
 			s.Dropped++
 			return
 		}
-		p = &Process{PID: e.PID, Start: e.Time}
-		s.processes[e.PID] = p
-		s.order = append(s.order, e.PID)
+		p = &Process{PID: e.PID, Start: e.Time, Stage: s.stage}
+		s.running[e.PID] = p
+		s.processes = append(s.processes, p)
 	}
 	p.PPID = audit.FieldInt(e.Fields, "ppid")
 	p.Image = e.Image
@@ -224,10 +264,12 @@ func (s *State) process(e audit.Event) {
 // dropExited removes the oldest exited process and reports whether there
 // was one.
 func (s *State) dropExited() bool {
-	for i, pid := range s.order {
-		if p := s.processes[pid]; p != nil && p.State != ProcessRunning {
-			delete(s.processes, pid)
-			s.order = append(s.order[:i], s.order[i+1:]...)
+	for i, p := range s.processes {
+		if p.State != ProcessRunning {
+			if s.running[p.PID] == p {
+				delete(s.running, p.PID)
+			}
+			s.processes = slices.Delete(s.processes, i, i+1)
 			s.Dropped++
 			return true
 		}
@@ -289,9 +331,9 @@ func (s *State) row(e audit.Event) {
 
 // Processes returns the processes in start order.
 func (s *State) Processes() []Process {
-	out := make([]Process, 0, len(s.order))
-	for _, pid := range s.order {
-		out = append(out, *s.processes[pid])
+	out := make([]Process, 0, len(s.processes))
+	for _, p := range s.processes {
+		out = append(out, *p)
 	}
 	return out
 }

@@ -2,6 +2,8 @@ package dashboard
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -92,5 +94,54 @@ func TestStateBounded(t *testing.T) {
 	}
 	if s.Dropped == 0 {
 		t.Error("nothing counted as dropped")
+	}
+}
+
+func TestStateProcessStages(t *testing.T) {
+	s := NewState()
+	at := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	start := func(pid, ppid int, image string, fields map[string]any) {
+		f := map[string]any{"ppid": float64(ppid)}
+		maps.Copy(f, fields)
+		s.Apply(audit.Event{Time: at, Kind: audit.KindProcess, PID: pid, Image: image, Decision: audit.DecisionAllow, Fields: f})
+	}
+	prefix := map[string]any{"stage": StagePrefixInit}
+	start(2, 1, "wineboot.exe", prefix)
+	start(3, 2, "services.exe", prefix)
+	s.Apply(audit.Event{Time: at, Kind: audit.KindProcessExit, PID: 3, Fields: prefix})
+	// The game's sandbox numbers its pids from 1 again.
+	start(2, 1, "game.exe", nil)
+	start(3, 2, "launcher.exe", nil)
+	s.Apply(audit.Event{Time: at, Kind: audit.KindProcessExit, PID: 3})
+	// A pid used again is a process of its own.
+	start(3, 2, "crash.exe", nil)
+
+	var got []string
+	for _, p := range s.Processes() {
+		got = append(got, fmt.Sprintf("%s %d %s %s", p.Stage, p.PID, p.Image, p.State))
+	}
+	want := []string{
+		"prefix_init 2 wineboot.exe running",
+		"prefix_init 3 services.exe exited",
+		" 2 game.exe running",
+		" 3 launcher.exe exited",
+		" 3 crash.exe running",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("processes\n%q\nwant\n%q", got, want)
+	}
+}
+
+func TestStatePrefixSummaryClosesStage(t *testing.T) {
+	// In logs whose process events name no stage, the prefix creation's
+	// network summary marks everything before it as the prefix's.
+	s := NewState()
+	at := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	s.Apply(audit.Event{Time: at, Kind: audit.KindProcess, PID: 2, Image: "wineboot.exe"})
+	s.Apply(audit.Event{Time: at, Kind: audit.KindNetworkSummary, Fields: map[string]any{"stage": StagePrefixInit}})
+	s.Apply(audit.Event{Time: at, Kind: audit.KindProcess, PID: 2, Image: "game.exe"})
+	ps := s.Processes()
+	if len(ps) != 2 || ps[0].Stage != StagePrefixInit || ps[0].State != ProcessExited || ps[1].Stage != "" || ps[1].State != ProcessRunning {
+		t.Errorf("processes %+v", ps)
 	}
 }

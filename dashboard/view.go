@@ -118,10 +118,10 @@ func (m Model) body(width int) []string {
 	case ScreenEvents:
 		return m.eventLines()
 	}
-	return m.dashboardLines()
+	return m.dashboardLines(width)
 }
 
-func (m Model) dashboardLines() []string {
+func (m Model) dashboardLines(width int) []string {
 	s := m.State
 	if s.Session == "" && !m.ended {
 		return []string{
@@ -136,7 +136,7 @@ func (m Model) dashboardLines() []string {
 	if s.Start.IsZero() {
 		elapsed = 0
 	}
-	out = append(out, fmt.Sprintf("Session   %s, running for %s", s.Start.Format("15:04:05"), elapsed.Round(time.Second)))
+	out = append(out, fmt.Sprintf("Session   %s, running for %s", clock(s.Start), elapsed.Round(time.Second)))
 	out = append(out, "Game      "+s.Exe)
 	out = append(out, fmt.Sprintf("Tier      %-7s score %3d %s", orDash(s.Tier), currentScore(s), gauge(currentScore(s), 20)))
 	out = append(out, fmt.Sprintf("Network   %s", orDash(s.NetworkMode)))
@@ -150,7 +150,7 @@ func (m Model) dashboardLines() []string {
 		out = append(out, denyStyle.Render(fmt.Sprintf("  %-18s %d", kind, s.Denials[kind])))
 	}
 	out = append(out, "")
-	out = append(out, titleStyle.Render("Layers"))
+	out = append(out, titleStyle.Render("Layers")+dimStyle.Render("  (+ in force, - not in force)"))
 	var layers []string
 	for _, l := range s.Layers {
 		mark := "+"
@@ -159,11 +159,32 @@ func (m Model) dashboardLines() []string {
 		}
 		layers = append(layers, mark+l.Name)
 	}
-	out = append(out, "  "+orDash(strings.Join(layers, " ")))
+	if len(layers) == 0 {
+		layers = []string{"-"}
+	}
+	out = append(out, wrapWords(layers, "  ", width)...)
 	if s.Ended {
 		out = append(out, "", endLine(s))
 	}
 	return out
+}
+
+// wrapWords joins words with spaces into lines of at most width cells,
+// each starting with indent.
+func wrapWords(words []string, indent string, width int) []string {
+	var out []string
+	line := indent
+	for _, w := range words {
+		if line != indent && lipgloss.Width(line)+1+lipgloss.Width(w) > width {
+			out = append(out, line)
+			line = indent
+		}
+		if line != indent {
+			line += " "
+		}
+		line += w
+	}
+	return append(out, line)
 }
 
 func endLine(s *State) string {
@@ -264,7 +285,7 @@ func (m Model) networkLines(width int) []string {
 		if answer == "" {
 			answer = orDash(q.Rcode)
 		}
-		out = append(out, fmt.Sprintf("  %s %-5s %-30s %s", q.Time.Format("15:04:05"), orDash(q.Type), clip(q.Name, 30), answer))
+		out = append(out, fmt.Sprintf("  %s %-5s %-30s %s", clock(q.Time), orDash(q.Type), clip(q.Name, 30), answer))
 	}
 	return out
 }
@@ -280,39 +301,51 @@ func hostPort(address string, port int) string {
 }
 
 func (m Model) processLines() []string {
-	s := m.State
-	processes := s.Processes()
-	children := map[int][]Process{}
-	known := map[int]bool{}
-	for _, p := range processes {
-		known[p.PID] = true
-	}
-	var roots []Process
-	for _, p := range processes {
-		if known[p.PPID] && p.PPID != p.PID {
-			children[p.PPID] = append(children[p.PPID], p)
+	var game, prefix []Process
+	for _, p := range m.State.Processes() {
+		if p.Stage == StagePrefixInit {
+			prefix = append(prefix, p)
 		} else {
-			roots = append(roots, p)
+			game = append(game, p)
 		}
 	}
 	out := []string{titleStyle.Render(fmt.Sprintf("%-7s %-8s %8s  %s", "PID", "STATE", "RUNTIME", "PROGRAM"))}
-	seen := map[int]bool{}
-	var walk func(p Process, depth int)
-	walk = func(p Process, depth int) {
-		if seen[p.PID] {
-			return
+	out = append(out, m.processTree(game)...)
+	if len(prefix) > 0 {
+		out = append(out, "", titleStyle.Render(fmt.Sprintf("Prefix creation, before the game (%d programs)", len(prefix))))
+		out = append(out, m.processTree(prefix)...)
+	}
+	return out
+}
+
+// processTree draws processes of one stage as a tree: each under its
+// parent, which started before it.
+func (m Model) processTree(processes []Process) []string {
+	children := map[int][]int{}
+	latest := map[int]int{} // pid to the index of its latest process so far
+	var roots []int
+	for i, p := range processes {
+		if parent, ok := latest[p.PPID]; ok && p.PPID != p.PID {
+			children[parent] = append(children[parent], i)
+		} else {
+			roots = append(roots, i)
 		}
-		seen[p.PID] = true
+		latest[p.PID] = i
+	}
+	var out []string
+	var walk func(i, depth int)
+	walk = func(i, depth int) {
+		p := processes[i]
 		end := p.End
 		if end.IsZero() {
-			end = s.Last
+			end = m.State.Last
 		}
 		line := fmt.Sprintf("%-7d %-8s %8s  %s%s", p.PID, p.State, end.Sub(p.Start).Round(time.Second), strings.Repeat("  ", depth), p.Image)
 		if p.State == ProcessBlocked {
 			line = denyStyle.Render(line)
 		}
 		out = append(out, line)
-		for _, c := range children[p.PID] {
+		for _, c := range children[i] {
 			walk(c, depth+1)
 		}
 	}
@@ -328,7 +361,7 @@ func (m Model) eventLines() []string {
 		if !m.matches(r) {
 			continue
 		}
-		line := fmt.Sprintf("%-8s %-16s %-24s %-8s %-20s %s", r.Time.Format("15:04:05"), clip(r.Kind, 16), clip(baseName(r.Process), 24),
+		line := fmt.Sprintf("%-8s %-16s %-24s %-8s %-20s %s", clock(r.Time), clip(r.Kind, 16), clip(baseName(r.Process), 24),
 			orDash(r.Decision), clip(orDash(r.Rule), 20), r.Target)
 		if r.Decision == "deny" || r.Decision == "killed" {
 			line = denyStyle.Render(line)
@@ -358,6 +391,9 @@ func clip(s string, n int) string {
 	}
 	return s
 }
+
+// clock shows t as the local time of day.
+func clock(t time.Time) string { return t.Local().Format("15:04:05") }
 
 func orDash(s string) string {
 	if s == "" {

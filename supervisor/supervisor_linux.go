@@ -293,7 +293,9 @@ func (s *Supervisor) emit(p *process, e audit.Event) {
 			chain = p.Parent.chain()
 		}
 		e.Fields["chain"] = quoteAll(chain)
-		if e.Kind == audit.KindNetworkAnomaly && s.cfg.Stage != "" {
+		// Anomalies name their stage, and so does everything of a stage
+		// other than the game's, such as the prefix creation.
+		if s.cfg.Stage != "" && (e.Kind == audit.KindNetworkAnomaly || s.cfg.Stage != "game") {
 			e.Fields["stage"] = s.cfg.Stage
 		}
 		e.Fields["ppid"] = p.NSPPID
