@@ -57,15 +57,30 @@ type LiveServer struct {
 // ServeLive listens on path (its directory is created with mode 0700) for
 // readers of log. Only connections from uid are served.
 func ServeLive(path string, log *Log, uid int, logger *slog.Logger) (*LiveServer, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the live socket directory: %w", err)
+	}
+	// A directory made earlier, by hand or by another user, is set to
+	// 0700 or rejected.
+	var st unix.Stat_t
+	if err := unix.Lstat(dir, &st); err != nil {
+		return nil, fmt.Errorf("checking the live socket directory: %w", err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR || int(st.Uid) != os.Geteuid() {
+		return nil, fmt.Errorf("the live socket directory %s is not a directory owned by uid %d; remove it and start the game again", dir, os.Geteuid())
+	}
+	if st.Mode&0o077 != 0 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("restricting the live socket directory %s: %w", dir, err)
+		}
 	}
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
 		return nil, fmt.Errorf("creating the live socket %s: %w", path, err)
 	}
-	// The directory is 0700 already, so the window before this chmod is
-	// closed to other users.
+	// The directory is 0700, so the window before this chmod is closed to
+	// other users.
 	if err := os.Chmod(path, 0o600); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("restricting the live socket %s: %w", path, err)

@@ -173,3 +173,39 @@ func TestLiveRejectsOtherUsers(t *testing.T) {
 		t.Errorf("socket mode %v, want 0600", info.Mode().Perm())
 	}
 }
+
+func TestLiveSocketDirectoryIsPrivate(t *testing.T) {
+	dir := t.TempDir()
+	log, err := Create(dir, "live-session")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := filepath.Join(dir, "run")
+	if err := os.Mkdir(run, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := ServeLive(filepath.Join(run, "s.sock"), log, os.Getuid(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	for path, want := range map[string]os.FileMode{run: 0o700, srv.Path(): 0o600} {
+		info, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := info.Mode().Perm(); got != want {
+			t.Errorf("%s has mode %o, want %o", path, got, want)
+		}
+	}
+
+	// A symlink in place of the directory is rejected.
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(run, link); err != nil {
+		t.Fatal(err)
+	}
+	if srv, err := ServeLive(filepath.Join(link, "t.sock"), log, os.Getuid(), slog.New(slog.DiscardHandler)); err == nil {
+		srv.Close()
+		t.Error("a symlinked socket directory was accepted")
+	}
+}
