@@ -10,5 +10,6 @@
 // it: five screens, keys, a filter for the event log and a pause.
 // Feed turns the live socket (Follow), a session log (Replay) or the wait
 // for a session to start (Wait) into messages for Model, at most 20 per
-// second.
+// second. Picker lists the running sessions when several run, for the
+// user to choose one.
 package dashboard

@@ -9,10 +9,12 @@ import (
 	"time"
 )
 
-// tmux drives a terminal for the monitor on a tmux server of its own.
+// tmux drives a terminal for the monitor on a tmux server of its own: the
+// window of the session named target.
 type tmux struct {
 	t      *testing.T
 	socket string
+	target string
 }
 
 func (x tmux) run(args ...string) string {
@@ -25,7 +27,7 @@ func (x tmux) run(args ...string) string {
 }
 
 func (x tmux) screen() string {
-	out, _ := exec.Command("tmux", "-L", x.socket, "capture-pane", "-p", "-t", "mon").CombinedOutput()
+	out, _ := exec.Command("tmux", "-L", x.socket, "capture-pane", "-p", "-t", x.target).CombinedOutput()
 	return string(out)
 }
 
@@ -53,7 +55,7 @@ func TestMonitorFollowsRealSession(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		skipf(t, "tmux not found: install the tmux package")
 	}
-	x := tmux{t: t, socket: fmt.Sprintf("ww-monitor-%d", time.Now().UnixNano())}
+	x := tmux{t: t, socket: fmt.Sprintf("ww-monitor-%d", time.Now().UnixNano()), target: "mon"}
 	t.Cleanup(func() { exec.Command("tmux", "-L", x.socket, "kill-server").Run() })
 
 	// The monitor starts first, waits, and attaches when the game starts.
@@ -84,6 +86,35 @@ func TestMonitorFollowsRealSession(t *testing.T) {
 	x.waitScreen("Tab/h/l screens")
 	x.run("send-keys", "-t", "mon", "3")
 	x.waitScreen("DOMAIN", "DNS queries")
+
+	// With a second game running, a new monitor lets the user choose.
+	second := exec.Command(binary, "run", "--game-id", "second", "--game-dir", e.gameDir, "--", "/bin/sleep", "600")
+	second.Env = e.environ("WINEPREFIX=" + t.TempDir())
+	if err := second.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		second.Process.Kill()
+		second.Wait()
+	})
+	if !waitFor(60*time.Second, func() bool {
+		status := exec.Command(binary, "status")
+		status.Env = e.environ()
+		out, _ := status.Output()
+		running, _, _ := strings.Cut(string(out), "Games:")
+		return strings.Contains(running, "second")
+	}) {
+		t.Fatal("winewarden status never listed the second session")
+	}
+	pick := tmux{t: t, socket: x.socket, target: "pick"}
+	pick.run("new-session", "-d", "-s", "pick", "-x", "80", "-y", "24", command)
+	pick.waitScreen("2 sessions are running", "monitor", "second")
+	// The newest session is selected; k selects the first game.
+	pick.run("send-keys", "-t", "pick", "k", "Enter")
+	pick.waitScreen("LIVE", "monitor", "Tier")
+	pick.run("send-keys", "-t", "pick", "q")
+	second.Process.Signal(syscall.SIGTERM)
+	second.Wait()
 
 	cmd.Process.Signal(syscall.SIGTERM)
 	cmd.Wait()

@@ -18,7 +18,8 @@ import (
 const monitorUsage = `Usage: winewarden monitor [--session ID] [--speed N]
 
 Shows live what a sandboxed game does. Without --session it follows the
-newest running session, or waits for one to start.
+running session, lets you choose when several run, or waits for one to
+start. winewarden status lists the running sessions.
   --session ID   follow that session while it runs, or replay its log
   --speed N      replay speed: 2 is twice as fast, 0 shows the whole log at once (default 1)
 `
@@ -48,6 +49,17 @@ func MonitorCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "winewarden:", err)
 		return 1
 	}
+	if *session == "" {
+		chosen, ok, err := chooseSession(dirs, stdout)
+		if err != nil {
+			fmt.Fprintln(stderr, "winewarden:", err)
+			return 1
+		}
+		if !ok {
+			return 0
+		}
+		*session = chosen
+	}
 	feed, source, err := monitorFeed(dirs, *session, *speed)
 	if err != nil {
 		fmt.Fprintln(stderr, "winewarden:", err)
@@ -66,9 +78,36 @@ func MonitorCommand(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// chooseSession returns the running session to follow: the only one, or
+// the one the user picks when several run. With none running it returns ""
+// and true, so the monitor waits for one; false means the user quit.
+func chooseSession(dirs xdgDirs, stdout io.Writer) (string, bool, error) {
+	running, err := runningSessions(dirs)
+	if err != nil {
+		return "", false, err
+	}
+	var choices []dashboard.Choice
+	for _, r := range running {
+		if r.Socket != "" {
+			choices = append(choices, dashboard.Choice{Session: r.Session, GameID: r.GameID, Tier: r.Tier, Start: r.Start})
+		}
+	}
+	switch len(choices) {
+	case 0:
+		return "", true, nil
+	case 1:
+		return choices[0].Session, true, nil
+	}
+	final, err := tea.NewProgram(dashboard.NewPicker(choices), tea.WithAltScreen(), tea.WithOutput(stdout)).Run()
+	if err != nil {
+		return "", false, err
+	}
+	c, ok := final.(dashboard.Picker).Chosen()
+	return c.Session, ok, nil
+}
+
 // monitorFeed picks what to show: the named session, live while it runs
-// and replayed from its log after, or else the newest running session, or
-// the first one that starts.
+// and replayed from its log after, or else the first session that starts.
 func monitorFeed(dirs xdgDirs, session string, speed float64) (*dashboard.Feed, string, error) {
 	running, err := runningSessions(dirs)
 	if err != nil {
@@ -87,12 +126,6 @@ func monitorFeed(dirs xdgDirs, session string, speed float64) (*dashboard.Feed, 
 		}
 		feed, err := dashboard.Replay(path, speed, replayMaxGap)
 		return feed, "replay", err
-	}
-	for i := len(running) - 1; i >= 0; i-- {
-		if running[i].Socket != "" {
-			feed, err := dashboard.Follow(running[i].Socket)
-			return feed, "live", err
-		}
 	}
 	feed := dashboard.Wait(func() (string, bool) {
 		sessions, _ := runningSessions(dirs)
