@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"strings"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -27,6 +28,17 @@ type EventsMsg struct{ Events []audit.Event }
 
 // EndedMsg reports that the session's event stream ended.
 type EndedMsg struct{ Err error }
+
+// TickMsg moves the session timer and the event rate of a live session on
+// while no events arrive. It comes once a second.
+type TickMsg struct{ Time time.Time }
+
+// tickInterval is how often a live session's timer moves on.
+const tickInterval = time.Second
+
+func tick() tea.Cmd {
+	return tea.Tick(tickInterval, func(t time.Time) tea.Msg { return TickMsg{Time: t} })
+}
 
 // HistoryMsg carries the game's score after each earlier session, oldest
 // first, for the Trust screen.
@@ -72,8 +84,13 @@ func NewModel(state *State, source string, next tea.Cmd) Model {
 	return Model{State: state, Source: source, next: next, width: 80, height: 24}
 }
 
-// Init starts reading events.
-func (m Model) Init() tea.Cmd { return m.next }
+// Init starts reading events, and the timer of a live session.
+func (m Model) Init() tea.Cmd {
+	if m.Source == "live" {
+		return tea.Batch(m.next, tick())
+	}
+	return m.next
+}
 
 // Update handles a message.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -91,6 +108,16 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(m.next, m.historyCmd())
 	case HistoryMsg:
 		m.history = msg.Scores
+	case TickMsg:
+		// An ended session's timer stops, and a paused screen holds
+		// still.
+		if m.ended || m.State.Ended {
+			return m, nil
+		}
+		if !m.paused && m.State.Session != "" {
+			m.State.Advance(msg.Time)
+		}
+		return m, tick()
 	case EndedMsg:
 		m.ended, m.endErr = true, msg.Err
 	case tea.KeyMsg:

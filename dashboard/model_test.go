@@ -208,3 +208,30 @@ func TestTinyTerminal(t *testing.T) {
 		}
 	}
 }
+
+func TestTickMovesLiveTimer(t *testing.T) {
+	start := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	m := NewModel(NewState(), "live", nil)
+	m = send(m, EventsMsg{Events: []audit.Event{{Time: start, Kind: audit.KindSessionStart, Session: "s1"}}})
+
+	next, cmd := m.Update(TickMsg{Time: start.Add(5 * time.Second)})
+	m = next.(Model)
+	if !strings.Contains(m.View(), "running for 5s") {
+		t.Errorf("the timer did not move on:\n%s", m.View())
+	}
+	if cmd == nil {
+		t.Error("a live session's tick did not ask for the next tick")
+	}
+
+	m = send(m, keys("p")...)
+	m = send(m, TickMsg{Time: start.Add(9 * time.Second)})
+	if !strings.Contains(m.View(), "running for 5s") {
+		t.Errorf("the timer moved while paused:\n%s", m.View())
+	}
+
+	m = send(m, keys("p")...)
+	m = send(m, EndedMsg{})
+	if _, cmd := m.Update(TickMsg{Time: start.Add(20 * time.Second)}); cmd != nil {
+		t.Error("the timer kept ticking after the session ended")
+	}
+}

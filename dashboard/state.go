@@ -174,6 +174,13 @@ func (s *State) tick(t time.Time) {
 	if t.IsZero() {
 		t = s.Last
 	}
+	s.Advance(t)
+	s.Rate[rateSeconds-1]++
+}
+
+// Advance moves the rate window on to t, a time without events, and makes
+// it the session's latest time. An earlier t changes nothing.
+func (s *State) Advance(t time.Time) {
 	if s.Last.IsZero() {
 		s.Last = t
 	}
@@ -184,9 +191,10 @@ func (s *State) tick(t time.Time) {
 			copy(s.Rate[:], s.Rate[shift:])
 			clear(s.Rate[rateSeconds-shift:])
 		}
+	}
+	if t.After(s.Last) {
 		s.Last = t
 	}
-	s.Rate[rateSeconds-1]++
 }
 
 func (s *State) trust(e audit.Event) {
