@@ -46,11 +46,13 @@ type stageSet struct {
 	used      bool
 	programs  map[string]*Program
 	lastImage map[int]string // pid to the Windows image it last started
-	dests     map[string]*Destination
-	summary   map[string]any // fields of the last network_summary
-	local     map[string]*LocalSocket
-	anomalies map[string]*Anomaly
-	dns       map[string]*dnsSet
+	// lastDenied maps a pid to the program whose start it was last refused.
+	lastDenied map[int]string
+	dests      map[string]*Destination
+	summary    map[string]any // fields of the last network_summary
+	local      map[string]*LocalSocket
+	anomalies  map[string]*Anomaly
+	dns        map[string]*dnsSet
 }
 
 type dnsSet struct {
@@ -60,7 +62,7 @@ type dnsSet struct {
 
 func newStageSet() *stageSet {
 	return &stageSet{
-		programs: map[string]*Program{}, lastImage: map[int]string{}, dests: map[string]*Destination{},
+		programs: map[string]*Program{}, lastImage: map[int]string{}, lastDenied: map[int]string{}, dests: map[string]*Destination{},
 		local: map[string]*LocalSocket{}, anomalies: map[string]*Anomaly{}, dns: map[string]*dnsSet{},
 	}
 }
@@ -134,6 +136,7 @@ func (b *builder) add(i int, e Event) {
 		b.process(b.stageOf(i, e), e)
 	case KindProcessExit:
 		delete(b.stageOf(i, e).lastImage, e.PID)
+		delete(b.stageOf(i, e).lastDenied, e.PID)
 	case KindPolicyRace:
 		b.block(b.races, b.stageOf(i, e), e.Path+"\x00"+e.Decision, BlockedItem{Name: e.Path, Rule: e.Rule, Detail: e.Detail, Decision: e.Decision}, 1)
 	case KindProcessLimit:
@@ -245,6 +248,14 @@ func (b *builder) process(st *stageSet, e Event) {
 	}
 
 	if e.Decision == DecisionDeny {
+		// Wine tries a second loader when the first start is refused, so
+		// one blocked start can be logged twice for one pid.
+		if e.PID != 0 {
+			if st.lastDenied[e.PID] == name {
+				return
+			}
+			st.lastDenied[e.PID] = name
+		}
 		b.block(b.programsDenied, st, name+"\x00"+e.Rule, BlockedItem{Name: name, Rule: e.Rule, Detail: e.Detail,
 			Decision: e.Decision, WindowsImage: image, Path: linuxPath}, 1)
 	} else if e.PID != 0 {

@@ -181,6 +181,27 @@ func TestReportWineReexecCountsOnce(t *testing.T) {
 	}
 }
 
+func TestReportBlockedStartCountsOnce(t *testing.T) {
+	deny := func(pid int, loader string) Event {
+		return Event{Kind: KindProcess, Decision: DecisionDeny, Rule: "process.allow_shell_execution", PID: pid, Image: "cmd.exe",
+			Fields: map[string]any{"path": loader, "windows_image": "cmd.exe"}}
+	}
+	events := []Event{
+		// One start, refused for both loaders Wine tries.
+		deny(9, "/usr/lib/wine/wine64-preloader"),
+		deny(9, "/usr/lib/wine/wine64"),
+		{Kind: KindProcessExit, PID: 9},
+		// The pid used again for a new attempt.
+		deny(9, "/usr/lib/wine/wine64-preloader"),
+		deny(12, "/usr/lib/wine/wine64-preloader"),
+		deny(12, "/usr/lib/wine/wine64"),
+	}
+	r := BuildReport(events)
+	if len(r.Blocked.Programs) != 1 || r.Blocked.Programs[0].Count != 3 {
+		t.Errorf("blocked programs %+v, want cmd.exe 3 times", r.Blocked.Programs)
+	}
+}
+
 func TestReportWineOwnPrograms(t *testing.T) {
 	game := []any{"winewarden-init", `Z:\games\game.exe`}
 	start := func(pid int, image string, chain []any) Event {
