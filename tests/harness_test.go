@@ -315,6 +315,21 @@ func (e *env) startSleepingProbe(t *testing.T, gameID string, extraEnv ...string
 	return cmd
 }
 
+// waitRunning waits until `winewarden status` lists a running session of
+// gameID, which it does from just before the sandbox starts.
+func (e *env) waitRunning(t *testing.T, gameID string) {
+	t.Helper()
+	if !waitFor(60*time.Second, func() bool {
+		status := exec.Command(binary, "status")
+		status.Env = e.environ()
+		out, _ := status.Output()
+		running, _, _ := strings.Cut(string(out), "Games:")
+		return strings.Contains(running, gameID)
+	}) {
+		t.Fatalf("winewarden status never listed a running session of %s", gameID)
+	}
+}
+
 // probe runs probe.exe under wine in the sandbox.
 func (e *env) probe(t *testing.T, flags []string, args ...string) result {
 	t.Helper()

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/winewarden/winewarden/audit"
 )
 
 // openPTY allocates a pseudo-terminal pair.
@@ -130,15 +133,7 @@ func TestSIGINTStopsWholeTree(t *testing.T) {
 		t.Fatalf("the probe's child process never started\n%s", stderr.String())
 	}
 
-	cmd.Process.Signal(syscall.SIGINT)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("the wrapper did not exit within 30 s of SIGINT")
-	}
+	interrupt(t, cmd)
 
 	// The status is the target's own reaction to the signal (Wine turns
 	// SIGINT into a console Ctrl-C event), so only its presence counts.
@@ -147,6 +142,71 @@ func TestSIGINTStopsWholeTree(t *testing.T) {
 	}
 	if left := hostProcesses("probe.exe"); len(left) > 0 {
 		t.Errorf("processes left after SIGINT: %v", left)
+	}
+}
+
+// TestClosedOutputPipeKeepsExitLogged stops a session whose stderr pipe
+// was closed, as `winewarden run ... 2>&1 | tee log` is when Ctrl-C stops
+// tee too, and checks that the wrapper still logs the exit.
+func TestClosedOutputPipeKeepsExitLogged(t *testing.T) {
+	e := needWine(t)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "run", "--game-id", "pipe", "--game-dir", e.gameDir, "--", "/bin/sleep", "600")
+	cmd.Env = e.environ("WINEPREFIX=" + t.TempDir())
+	cmd.Stderr = w
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+
+	// Read stderr up to the line naming the session log, then close it.
+	var logPath string
+	lines := bufio.NewScanner(r)
+	for logPath == "" && lines.Scan() {
+		if _, after, ok := strings.Cut(lines.Text(), " log="); ok && strings.Contains(lines.Text(), "session started") {
+			logPath = strings.Fields(after)[0]
+		}
+	}
+	r.Close()
+	if logPath == "" {
+		t.Fatal("the wrapper never logged the session start")
+	}
+	e.waitRunning(t, "pipe")
+	if !waitFor(30*time.Second, func() bool { return len(hostProcesses("/bin/sleep\x00600")) > 1 }) {
+		t.Fatal("the game never started")
+	}
+
+	interrupt(t, cmd)
+	if status := cmd.ProcessState.Sys().(syscall.WaitStatus); status.Signaled() {
+		t.Errorf("the wrapper was killed by %v", status.Signal())
+	}
+	events, err := audit.Read(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(events); n == 0 || events[n-1].Kind != audit.KindExit {
+		t.Errorf("the session log does not end with the exit: %d events", n)
+	}
+}
+
+// interrupt sends SIGINT to the wrapper and waits up to 30 s for it to exit.
+func interrupt(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the wrapper did not exit within 30 s of SIGINT")
 	}
 }
 

@@ -47,6 +47,11 @@ type Options struct {
 func Run(opts Options) (int, error) {
 	start := time.Now()
 	log := opts.Logger
+	// A closed output pipe, such as `| tee` stopped by the same Ctrl-C,
+	// would otherwise kill the wrapper with SIGPIPE before it logs the
+	// exit and saves the trust score. Writes now fail with EPIPE instead.
+	// Unlike SIG_IGN, a handled signal is reset for the game by execve.
+	signal.Notify(make(chan os.Signal, 1), unix.SIGPIPE)
 	if len(opts.Argv) == 0 {
 		return ExitUsage, errors.New("missing command: usage: winewarden run [flags] -- CMD [ARGS...]")
 	}
