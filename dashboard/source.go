@@ -90,26 +90,16 @@ func Replay(path string, speed float64, maxGap time.Duration) (*Feed, error) {
 }
 
 // Follow feeds a running session from its live socket: the log file up to
-// the offset the socket names, then the socket's events. When the monitor
-// fell behind and the socket cut it off, Follow returns an error saying so.
+// the offset the socket names, then the socket's events. The session cuts
+// off a reader that falls behind, so when the stream stops Follow connects
+// again and catches up from the log. Once the socket is gone, it reads the
+// rest of the log and ends.
 func Follow(socket string) (*Feed, error) {
-	conn, err := net.Dial("unix", socket)
+	conn, r, hello, err := dialLive(socket)
 	if err != nil {
-		return nil, fmt.Errorf("connecting to the session's live socket %s: %w", socket, err)
+		return nil, err
 	}
-	r := bufio.NewReaderSize(conn, 64*1024)
-	line, err := r.ReadBytes('\n')
-	if err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("reading from the live socket %s: %w", socket, err)
-	}
-	var hello audit.Event
-	if err := json.Unmarshal(line, &hello); err != nil || hello.Kind != audit.KindLiveHello {
-		conn.Close()
-		return nil, fmt.Errorf("the live socket %s did not start with its hello line", socket)
-	}
-	offset := int64(audit.FieldInt(hello.Fields, "offset"))
-	past, err := readPrefix(hello.Path, offset)
+	past, err := readLog(hello.Path, 0, hello.offset)
 	if err != nil {
 		conn.Close()
 		return nil, err
@@ -117,46 +107,134 @@ func Follow(socket string) (*Feed, error) {
 
 	f := newFeed()
 	go func() {
-		defer conn.Close()
-		for _, e := range past {
-			f.events <- e
-		}
+		t := tracker{feed: f, path: hello.Path, position: hello.offset}
+		t.deliver(past)
 		for {
-			line, err := r.ReadBytes('\n')
-			if errors.Is(err, io.EOF) {
-				f.end(nil)
+			t.stream(r)
+			conn.Close()
+			time.Sleep(reconnectPause)
+			conn, r, hello, err = dialLive(socket)
+			if err != nil {
+				// The session is gone: its log holds the rest.
+				f.end(t.catchUp(-1))
 				return
 			}
-			if err != nil {
+			if err := t.catchUp(hello.offset); err != nil {
+				conn.Close()
 				f.end(err)
 				return
 			}
-			var e audit.Event
-			if json.Unmarshal(line, &e) != nil {
-				continue
-			}
-			if e.Kind == audit.KindLiveOverflow {
-				f.end(errors.New("the monitor fell behind the session; start it again to catch up"))
-				return
-			}
-			f.events <- e
 		}
 	}()
 	return f, nil
 }
 
-// readPrefix reads the events in the first size bytes of a session log.
-func readPrefix(path string, size int64) ([]audit.Event, error) {
+// reconnectPause is the wait before connecting again to a session that cut
+// the monitor off.
+const reconnectPause = 100 * time.Millisecond
+
+// liveHello is the content of a live socket's first line: the session log's
+// path and its size when the reader connected.
+type liveHello struct {
+	Path   string
+	offset int64
+}
+
+// dialLive connects to a live socket and reads its hello line.
+func dialLive(socket string) (net.Conn, *bufio.Reader, liveHello, error) {
+	conn, err := net.Dial("unix", socket)
+	if err != nil {
+		return nil, nil, liveHello{}, fmt.Errorf("connecting to the session's live socket %s: %w", socket, err)
+	}
+	r := bufio.NewReaderSize(conn, 64*1024)
+	line, err := r.ReadBytes('\n')
+	if err != nil {
+		conn.Close()
+		return nil, nil, liveHello{}, fmt.Errorf("reading from the live socket %s: %w", socket, err)
+	}
+	var hello audit.Event
+	if err := json.Unmarshal(line, &hello); err != nil || hello.Kind != audit.KindLiveHello {
+		conn.Close()
+		return nil, nil, liveHello{}, fmt.Errorf("the live socket %s did not start with its hello line", socket)
+	}
+	return conn, r, liveHello{Path: hello.Path, offset: int64(audit.FieldInt(hello.Fields, "offset"))}, nil
+}
+
+// tracker delivers a session's events to a feed and counts the log bytes
+// they came from, which the live socket sends unchanged.
+type tracker struct {
+	feed     *Feed
+	path     string
+	position int64 // bytes of the log delivered
+	exited   bool  // the session's exit event was delivered
+}
+
+func (t *tracker) deliver(events []audit.Event) {
+	for _, e := range events {
+		if e.Kind == audit.KindExit {
+			t.exited = true
+		}
+		t.feed.events <- e
+	}
+}
+
+// stream delivers the socket's lines until it stops or cuts the reader off.
+func (t *tracker) stream(r *bufio.Reader) {
+	for {
+		line, err := r.ReadBytes('\n')
+		if err != nil {
+			return
+		}
+		var e audit.Event
+		if json.Unmarshal(line, &e) != nil {
+			t.position += int64(len(line))
+			continue
+		}
+		if e.Kind == audit.KindLiveOverflow {
+			return
+		}
+		t.position += int64(len(line))
+		t.deliver([]audit.Event{e})
+	}
+}
+
+// catchUp delivers the log from the position reached up to end, or to its
+// last whole line when end is -1.
+func (t *tracker) catchUp(end int64) error {
+	events, err := readLog(t.path, t.position, end)
+	if err != nil {
+		return err
+	}
+	t.deliver(events)
+	if end >= 0 {
+		t.position = end
+	}
+	if end < 0 && !t.exited {
+		return errors.New("the session's log ends without the game's exit: its wrapper stopped before finishing it")
+	}
+	return nil
+}
+
+// readLog reads the events between two offsets of a session log, or from
+// start to the last whole line when end is -1.
+func readLog(path string, start, end int64) ([]audit.Event, error) {
 	file, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading the session log: %w", err)
 	}
 	defer file.Close()
-	data := make([]byte, size)
-	if _, err := io.ReadFull(file, data); err != nil {
-		return nil, fmt.Errorf("reading the session log %s: %w", path, err)
+	if end >= 0 && end < start {
+		return nil, fmt.Errorf("reading the session log %s: it shrank from %d to %d bytes", path, start, end)
 	}
-	events, _, err := audit.Decode(bytes.NewReader(data))
+	var r io.Reader = io.NewSectionReader(file, start, 1<<62)
+	if end >= 0 {
+		data := make([]byte, end-start)
+		if _, err := io.ReadFull(r, data); err != nil {
+			return nil, fmt.Errorf("reading the session log %s: %w", path, err)
+		}
+		r = bytes.NewReader(data)
+	}
+	events, _, err := audit.Decode(r)
 	if err != nil {
 		return nil, fmt.Errorf("reading the session log %s: %w", path, err)
 	}
