@@ -57,12 +57,15 @@ type Model struct {
 	screen        int
 	width, height int
 	scroll        [screenCount]int
-	filter        string
-	filtering     bool
-	paused        bool
-	help          bool
-	ended         bool
-	endErr        error
+	// bottom marks screens that stay scrolled to their last line as new
+	// lines arrive.
+	bottom    [screenCount]bool
+	filter    string
+	filtering bool
+	paused    bool
+	help      bool
+	ended     bool
+	endErr    error
 	// pending holds events that arrived while paused.
 	pending []audit.Event
 	next    tea.Cmd
@@ -81,7 +84,10 @@ func (m Model) WithHistory(load HistoryFunc) Model {
 // NewModel returns a model that shows state and runs next to receive more
 // events.
 func NewModel(state *State, source string, next tea.Cmd) Model {
-	return Model{State: state, Source: source, next: next, width: 80, height: 24}
+	m := Model{State: state, Source: source, next: next, width: 80, height: 24}
+	// The event log shows the newest events, as a log viewer does.
+	m.bottom[ScreenEvents] = true
+	return m
 }
 
 // Init starts reading events, and the timer of a live session.
@@ -168,13 +174,17 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case "1", "2", "3", "4", "5":
 		m.screen = int(key[0] - '1')
 	case "j", "down":
-		m.scroll[m.screen]++
+		m.scrollTo(m.position() + 1)
+		// Scrolling onto the last line follows new lines, as G does.
+		last := m.lastScroll()
+		m.bottom[m.screen] = last > 0 && m.scroll[m.screen] == last
 	case "k", "up":
-		m.scroll[m.screen] = max(m.scroll[m.screen]-1, 0)
+		m.scrollTo(m.position() - 1)
 	case "g", "home":
-		m.scroll[m.screen] = 0
+		m.scrollTo(0)
 	case "G", "end":
-		m.scroll[m.screen] = 1 << 30 // clamped when drawn
+		m.scrollTo(m.lastScroll())
+		m.bottom[m.screen] = true
 	case "/":
 		m.screen, m.filtering = ScreenEvents, true
 	case "esc":
@@ -191,6 +201,28 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.help = !m.help
 	}
 	return m, nil
+}
+
+// lastScroll returns the scroll position that shows the screen's last line
+// at the bottom.
+func (m Model) lastScroll() int {
+	_, rest := m.split(m.body(max(m.width, minWidth)))
+	return max(len(rest)-m.room(), 0)
+}
+
+// position returns the first line the screen shows.
+func (m Model) position() int {
+	if m.bottom[m.screen] {
+		return m.lastScroll()
+	}
+	return min(m.scroll[m.screen], m.lastScroll())
+}
+
+// scrollTo moves the screen to line n, kept within its lines, and stops it
+// following new lines.
+func (m *Model) scrollTo(n int) {
+	m.scroll[m.screen] = min(max(n, 0), m.lastScroll())
+	m.bottom[m.screen] = false
 }
 
 // historyCmd loads the trust history once the session has named its game,

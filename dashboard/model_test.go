@@ -235,3 +235,53 @@ func TestTickMovesLiveTimer(t *testing.T) {
 		t.Error("the timer kept ticking after the session ended")
 	}
 }
+
+func TestScrollStaysWithinLines(t *testing.T) {
+	m := send(recordedModel(t), tea.WindowSizeMsg{Width: 80, Height: 24}, keys("4")[0])
+	top := m.View()
+	m = send(m, keys("G")...)
+	bottom := m.View()
+	if bottom == top {
+		t.Fatal("G did not move the Processes screen")
+	}
+	m = send(m, keys("k")...)
+	if m.View() == bottom {
+		t.Error("k after G did not scroll up")
+	}
+	m = send(m, keys("g")...)
+	for range 500 {
+		m = send(m, keys("j")...)
+	}
+	if m.View() != bottom {
+		t.Error("j past the end did not stop at the last line")
+	}
+	m = send(m, tea.KeyMsg{Type: tea.KeyUp})
+	if m.View() == bottom {
+		t.Error("Up after scrolling past the end did not scroll up")
+	}
+}
+
+func TestEventLogFollowsNewEvents(t *testing.T) {
+	at := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	m := send(NewModel(NewState(), "live", nil), tea.WindowSizeMsg{Width: 80, Height: 24}, keys("5")[0])
+	add := func(detail string) {
+		m = send(m, EventsMsg{Events: []audit.Event{{Time: at, Kind: audit.KindWarning, Detail: detail}}})
+	}
+	for i := range 100 {
+		add(fmt.Sprintf("event-%03d", i))
+	}
+	if view := m.View(); !strings.Contains(view, "event-099") || strings.Contains(view, "event-000") {
+		t.Errorf("the event log does not show the newest events:\n%s", view)
+	}
+	// Scrolled up, the screen holds still as events arrive.
+	m = send(m, keys("k")...)
+	add("event-100")
+	if view := m.View(); strings.Contains(view, "event-100") || !strings.Contains(view, "event-098") {
+		t.Errorf("the event log moved while scrolled up:\n%s", view)
+	}
+	m = send(m, keys("G")...)
+	add("event-101")
+	if view := m.View(); !strings.Contains(view, "event-101") {
+		t.Errorf("after G the event log does not follow new events:\n%s", view)
+	}
+}

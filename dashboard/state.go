@@ -16,6 +16,7 @@ const (
 	maxProcesses    = 4096 // processes, the oldest exited ones dropped first
 	maxDestinations = 4096 // network destinations
 	rateSeconds     = 60   // seconds of event rate history
+	maxNames        = 64   // DNS names counted per destination
 )
 
 // Process states.
@@ -40,14 +41,19 @@ type Process struct {
 	Stage string
 }
 
-// Destination is one network destination of the game.
+// Destination is one network destination of the game, or of the prefix
+// creation when Stage is StagePrefixInit.
 type Destination struct {
-	Domain   string
-	Address  string
-	Port     int
-	Protocol string
-	Count    int
-	Decision string
+	Domain string
+	// OtherDomains counts further names that resolved to the address.
+	OtherDomains int
+	Stage        string
+	names        map[string]bool // distinct names seen, at most maxNames
+	Address      string
+	Port         int
+	Protocol     string
+	Count        int
+	Decision     string
 }
 
 // DNSQuery is one DNS question and its answer.
@@ -91,8 +97,10 @@ type State struct {
 	Signal               string
 
 	Layers []Layer
-	// Denials counts denied, killed or neutralized events by kind.
-	Denials map[string]int
+	// Denials counts the game's denied, killed or neutralized events by
+	// kind, and PrefixDenials those of the prefix creation.
+	Denials       map[string]int
+	PrefixDenials int
 	// Rate holds the events per second of the last rateSeconds seconds,
 	// ending at Last.
 	Rate [rateSeconds]int
@@ -121,6 +129,13 @@ func (s *State) Apply(e audit.Event) {
 		return
 	}
 	s.tick(e.Time)
+	// Wine tries more than one loader for one program start, so a blocked
+	// start can be logged twice for one pid. It counts once.
+	repeat := false
+	if e.Kind == audit.KindProcess && e.Decision == audit.DecisionDeny {
+		p := s.running[e.PID]
+		repeat = p != nil && p.State == ProcessBlocked && p.Image == e.Image && audit.FieldString(e.Fields, "stage") == s.stage
+	}
 	switch e.Kind {
 	case audit.KindSessionStart:
 		s.Session = e.Session
@@ -138,22 +153,19 @@ func (s *State) Apply(e audit.Event) {
 		s.process(e)
 	case audit.KindProcessExit:
 		s.enterStage(e)
-		if p := s.running[e.PID]; p != nil && p.State == ProcessRunning {
-			p.State, p.End = ProcessExited, e.Time
+		if p := s.running[e.PID]; p != nil {
+			if p.State == ProcessRunning {
+				p.State, p.End = ProcessExited, e.Time
+			}
+			// The pid's next start is a process of its own.
+			delete(s.running, e.PID)
 		}
 	case audit.KindNetworkSummary:
 		// The prefix creation's summary closes its stage: what came
 		// before, even from logs that do not name the stage, was the
 		// prefix creation's.
 		if audit.FieldString(e.Fields, "stage") == StagePrefixInit {
-			for _, p := range s.processes {
-				p.Stage = StagePrefixInit
-				if p.State == ProcessRunning {
-					p.State, p.End = ProcessExited, e.Time
-				}
-			}
-			s.stage = ""
-			clear(s.running)
+			s.closePrefixStage(e.Time)
 		}
 	case audit.KindNetwork:
 		s.network(e)
@@ -164,7 +176,9 @@ func (s *State) Apply(e audit.Event) {
 	}
 	switch e.Decision {
 	case audit.DecisionDeny, audit.DecisionKilled, audit.DecisionNeutralized:
-		s.Denials[e.Kind]++
+		if !repeat {
+			s.deny(e)
+		}
 	}
 	s.row(e)
 }
@@ -236,6 +250,43 @@ func changeList(v any) []string {
 	return out
 }
 
+// closePrefixStage moves everything so far to the prefix creation.
+func (s *State) closePrefixStage(at time.Time) {
+	for _, p := range s.processes {
+		p.Stage = StagePrefixInit
+		if p.State == ProcessRunning {
+			p.State, p.End = ProcessExited, at
+		}
+	}
+	for key, d := range s.destinations {
+		if d.Stage == "" {
+			delete(s.destinations, key)
+			d.Stage = StagePrefixInit
+			s.destinations[d.key()] = d
+		}
+	}
+	for _, n := range s.Denials {
+		s.PrefixDenials += n
+	}
+	clear(s.Denials)
+	s.stage = ""
+	clear(s.running)
+}
+
+// deny counts a denied event. A rate limit event stands for the calls it
+// refused.
+func (s *State) deny(e audit.Event) {
+	n := 1
+	if e.Kind == audit.KindRateLimit {
+		n = max(audit.FieldInt(e.Fields, "refused"), 1)
+	}
+	if audit.FieldString(e.Fields, "stage") == StagePrefixInit {
+		s.PrefixDenials += n
+		return
+	}
+	s.Denials[e.Kind] += n
+}
+
 // enterStage starts the process table of the stage an event names afresh,
 // since each stage's sandbox numbers its pids from 1.
 func (s *State) enterStage(e audit.Event) {
@@ -265,7 +316,8 @@ func (s *State) process(e audit.Event) {
 	p.Image = e.Image
 	p.State = ProcessRunning
 	if e.Decision == audit.DecisionDeny {
-		p.State = ProcessBlocked
+		// A blocked start never ran.
+		p.State, p.End = ProcessBlocked, e.Time
 	}
 }
 
@@ -292,20 +344,37 @@ func (s *State) network(e audit.Event) {
 	}
 	port := audit.FieldInt(e.Fields, "port")
 	protocol := audit.FieldString(e.Fields, "protocol")
-	key := address + "\x00" + strconv.Itoa(port) + "\x00" + protocol + "\x00" + e.Decision
-	d := s.destinations[key]
-	if d == nil {
+	stage := audit.FieldString(e.Fields, "stage")
+	if stage != StagePrefixInit {
+		stage = ""
+	}
+	d := &Destination{Address: address, Port: port, Protocol: protocol, Decision: e.Decision, Stage: stage}
+	if known := s.destinations[d.key()]; known != nil {
+		d = known
+	} else {
 		if len(s.destinations) >= maxDestinations {
 			s.Dropped++
 			return
 		}
-		d = &Destination{Address: address, Port: port, Protocol: protocol, Decision: e.Decision}
-		s.destinations[key] = d
+		d.names = map[string]bool{}
+		s.destinations[d.key()] = d
 	}
 	d.Count++
-	if domain := audit.FieldString(e.Fields, "domain"); domain != "" {
-		d.Domain = domain
+	// The first name stays shown, as in the report, and other names are
+	// counted.
+	if domain := audit.FieldString(e.Fields, "domain"); domain != "" && !d.names[domain] && len(d.names) < maxNames {
+		d.names[domain] = true
+		if d.Domain == "" {
+			d.Domain = domain
+		} else {
+			d.OtherDomains++
+		}
 	}
+}
+
+// key identifies a destination in State.destinations.
+func (d *Destination) key() string {
+	return d.Address + "\x00" + strconv.Itoa(d.Port) + "\x00" + d.Protocol + "\x00" + d.Decision + "\x00" + d.Stage
 }
 
 func (s *State) dns(e audit.Event) {

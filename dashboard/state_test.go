@@ -145,3 +145,65 @@ func TestStatePrefixSummaryClosesStage(t *testing.T) {
 		t.Errorf("processes %+v", ps)
 	}
 }
+
+func TestStateDenialCounts(t *testing.T) {
+	s := NewState()
+	at := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	prefix := map[string]any{"stage": StagePrefixInit}
+	s.Apply(audit.Event{Time: at, Kind: audit.KindNetwork, Decision: audit.DecisionDeny, Target: "127.0.0.1:631", Fields: prefix})
+	// One blocked start that Wine tried with two loaders.
+	for range 2 {
+		s.Apply(audit.Event{Time: at, Kind: audit.KindProcess, PID: 7, Image: "cmd.exe", Decision: audit.DecisionDeny})
+	}
+	s.Apply(audit.Event{Time: at, Kind: audit.KindProcess, PID: 8, Image: "cmd.exe", Decision: audit.DecisionDeny})
+	// The pid used again after its exit.
+	s.Apply(audit.Event{Time: at, Kind: audit.KindProcessExit, PID: 7})
+	s.Apply(audit.Event{Time: at, Kind: audit.KindProcess, PID: 7, Image: "cmd.exe", Decision: audit.DecisionDeny})
+	s.Apply(audit.Event{Time: at, Kind: audit.KindRateLimit, Decision: audit.DecisionDeny, Fields: map[string]any{"refused": float64(40)}})
+
+	if got := s.Denials[audit.KindProcess]; got != 3 {
+		t.Errorf("%d blocked starts, want 3", got)
+	}
+	if got := len(s.Processes()); got != 3 {
+		t.Errorf("%d processes, want 3", got)
+	}
+	if got := s.Denials[audit.KindRateLimit]; got != 40 {
+		t.Errorf("%d refused by the rate limit, want 40", got)
+	}
+	if s.Denials[audit.KindNetwork] != 0 || s.PrefixDenials != 1 {
+		t.Errorf("the prefix creation's denial was counted as the game's: %v, prefix %d", s.Denials, s.PrefixDenials)
+	}
+	for _, p := range s.Processes() {
+		if p.State != ProcessBlocked || !p.End.Equal(at) {
+			t.Errorf("blocked process %+v does not end where it started", p)
+		}
+	}
+}
+
+func TestStateDestinationNames(t *testing.T) {
+	s := NewState()
+	at := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	connect := func(domain string, fields map[string]any) {
+		f := map[string]any{"ip": "203.0.113.10", "port": float64(443), "protocol": "tcp", "domain": domain}
+		maps.Copy(f, fields)
+		s.Apply(audit.Event{Time: at, Kind: audit.KindNetwork, Decision: audit.DecisionAllow, Fields: f})
+	}
+	connect("cdn.game.test", map[string]any{"stage": StagePrefixInit})
+	for _, name := range []string{"host0.game.test", "host1.game.test", "host0.game.test", "host1.game.test"} {
+		connect(name, nil)
+	}
+	var game, prefix []Destination
+	for _, d := range s.Destinations() {
+		if d.Stage == StagePrefixInit {
+			prefix = append(prefix, d)
+		} else {
+			game = append(game, d)
+		}
+	}
+	if len(game) != 1 || len(prefix) != 1 {
+		t.Fatalf("%d game and %d prefix destinations, want 1 and 1", len(game), len(prefix))
+	}
+	if d := game[0]; d.Domain != "host0.game.test" || d.OtherDomains != 1 || d.Count != 4 {
+		t.Errorf("game destination %+v, want host0.game.test +1 used 4 times", d)
+	}
+}

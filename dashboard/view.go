@@ -24,27 +24,62 @@ var sparkBars = []rune("▁▂▃▄▅▆▇█")
 // View draws the screen: a header, the tab bar, the screen's body and a
 // footer, each line cut to the terminal's width.
 func (m Model) View() string {
-	width, height := max(m.width, 20), max(m.height, 6)
+	width := max(m.width, minWidth)
 	lines := []string{m.header(), m.tabs()}
-	body := m.body(width)
+	pinned, body := m.split(m.body(width))
 	if m.help {
-		body = helpLines
+		pinned, body = nil, helpLines
 	}
-	room := height - 3
+	lines = append(lines, pinned...)
+	room := m.room()
 	start := min(m.scroll[m.screen], max(len(body)-room, 0))
-	if m.screen == ScreenDashboard || m.screen == ScreenTrust || m.help {
+	if m.bottom[m.screen] {
+		start = max(len(body)-room, 0)
+	}
+	if m.help {
 		start = 0
 	}
 	end := min(start+room, len(body))
 	lines = append(lines, body[start:end]...)
-	for len(lines) < height-1 {
+	for len(lines) < m.height-1 {
 		lines = append(lines, "")
 	}
 	lines = append(lines, m.footer())
+	// A terminal too small for the layout gets its top lines.
+	if m.height > 0 && len(lines) > m.height {
+		lines = lines[:m.height]
+	}
 	for i, l := range lines {
 		lines[i] = ansi.Truncate(l, width, "")
 	}
 	return strings.Join(lines, "\n")
+}
+
+// minWidth is the narrowest layout drawn: a narrower terminal cuts lines.
+const minWidth = 20
+
+// room returns the number of lines that scroll, between the tab bar (and
+// a table's column titles) and the footer.
+func (m Model) room() int {
+	pinned, _ := m.split(nil)
+	return max(m.height-3-len(pinned), 1)
+}
+
+// split returns the first line of a table screen, its column titles, which
+// stay while the rest scrolls.
+func (m Model) split(body []string) (pinned, rest []string) {
+	switch m.screen {
+	case ScreenNetwork, ScreenProcesses, ScreenEvents:
+		if m.help {
+			return nil, body
+		}
+		pinned = []string{""}
+		if len(body) > 0 {
+			pinned, body = body[:1], body[1:]
+		}
+		return pinned, body
+	}
+	return nil, body
 }
 
 func (m Model) header() string {
@@ -73,7 +108,8 @@ func (m Model) tabs() string {
 	for i, name := range screenNames {
 		label := fmt.Sprintf(" %d %s ", i+1, name)
 		if i == m.screen {
-			label = activeStyle.Render(label)
+			// The brackets mark the screen without colours too.
+			label = activeStyle.Render(fmt.Sprintf("[%d %s]", i+1, name))
 		}
 		parts = append(parts, label)
 	}
@@ -116,7 +152,7 @@ func (m Model) body(width int) []string {
 	case ScreenProcesses:
 		return m.processLines()
 	case ScreenEvents:
-		return m.eventLines()
+		return m.eventLines(width)
 	}
 	return m.dashboardLines(width)
 }
@@ -148,6 +184,9 @@ func (m Model) dashboardLines(width int) []string {
 	}
 	for _, kind := range slices.Sorted(maps.Keys(s.Denials)) {
 		out = append(out, denyStyle.Render(fmt.Sprintf("  %-18s %d", kind, s.Denials[kind])))
+	}
+	if s.PrefixDenials > 0 {
+		out = append(out, dimStyle.Render(fmt.Sprintf("  %-18s %d (not the game's)", "prefix creation", s.PrefixDenials)))
 	}
 	out = append(out, "")
 	out = append(out, titleStyle.Render("Layers")+dimStyle.Render("  (+ in force, - not in force)"))
@@ -266,14 +305,20 @@ func scoreLine(scores []int) string {
 
 func (m Model) networkLines(width int) []string {
 	s := m.State
-	out := []string{titleStyle.Render(fmt.Sprintf("%-30s %-22s %-5s %6s %s", "DOMAIN", "ADDRESS", "PROTO", "COUNT", "DECISION"))}
+	out := []string{titleStyle.Render(fmt.Sprintf("%-30s %-22s %-7s %6s %s", "DOMAIN", "ADDRESS", "PROTO", "COUNT", "DECISION"))}
+	var prefix []Destination
 	for _, d := range s.Destinations() {
-		line := fmt.Sprintf("%-30s %-22s %-5s %6d %s", clip(orDash(d.Domain), 30), clip(hostPort(d.Address, d.Port), 22),
-			orDash(d.Protocol), d.Count, d.Decision)
-		if d.Decision == "deny" {
-			line = denyStyle.Render(line)
+		if d.Stage == StagePrefixInit {
+			prefix = append(prefix, d)
+			continue
 		}
-		out = append(out, line)
+		out = append(out, destinationLine(d))
+	}
+	if len(prefix) > 0 {
+		out = append(out, "", titleStyle.Render("Prefix creation, before the game"))
+		for _, d := range prefix {
+			out = append(out, destinationLine(d))
+		}
 	}
 	out = append(out, "", titleStyle.Render("DNS queries"))
 	if len(s.DNS) == 0 {
@@ -288,6 +333,20 @@ func (m Model) networkLines(width int) []string {
 		out = append(out, fmt.Sprintf("  %s %-5s %-30s %s", clock(q.Time), orDash(q.Type), clip(q.Name, 30), answer))
 	}
 	return out
+}
+
+func destinationLine(d Destination) string {
+	domain := orDash(d.Domain)
+	if d.OtherDomains > 0 {
+		more := fmt.Sprintf(" +%d", d.OtherDomains)
+		domain = clip(domain, 30-len(more)) + more
+	}
+	line := fmt.Sprintf("%-30s %-22s %-7s %6d %s", clip(domain, 30), clip(hostPort(d.Address, d.Port), 22),
+		orDash(d.Protocol), d.Count, d.Decision)
+	if d.Decision == "deny" {
+		line = denyStyle.Render(line)
+	}
+	return line
 }
 
 func hostPort(address string, port int) string {
@@ -355,14 +414,28 @@ func (m Model) processTree(processes []Process) []string {
 	return out
 }
 
-func (m Model) eventLines() []string {
-	out := []string{titleStyle.Render(fmt.Sprintf("%-8s %-16s %-24s %-8s %-20s %s", "TIME", "KIND", "PROCESS", "DECISION", "RULE", "TARGET"))}
+// eventColumns are the widths of the event log's columns other than the
+// target, which takes the rest of the line.
+type eventColumns struct{ kind, process, decision, rule int }
+
+func columnsFor(width int) eventColumns {
+	if width >= 110 {
+		return eventColumns{kind: 16, process: 22, decision: 11, rule: 24}
+	}
+	return eventColumns{kind: 16, process: 12, decision: 8, rule: 12}
+}
+
+func (m Model) eventLines(width int) []string {
+	c := columnsFor(width)
+	target := max(width-(8+c.kind+c.process+c.decision+c.rule+5), 12)
+	format := fmt.Sprintf("%%-8s %%-%ds %%-%ds %%-%ds %%-%ds %%s", c.kind, c.process, target, c.decision)
+	out := []string{titleStyle.Render(fmt.Sprintf(format, "TIME", "KIND", "PROCESS", "TARGET", "DECISION", "RULE"))}
 	for _, r := range m.State.Events {
 		if !m.matches(r) {
 			continue
 		}
-		line := fmt.Sprintf("%-8s %-16s %-24s %-8s %-20s %s", clock(r.Time), clip(r.Kind, 16), clip(baseName(r.Process), 24),
-			orDash(r.Decision), clip(orDash(r.Rule), 20), r.Target)
+		line := fmt.Sprintf(format, clock(r.Time), clip(r.Kind, c.kind), clip(baseName(r.Process), c.process),
+			clipLeft(orDash(r.Target), target), clip(orDash(r.Decision), c.decision), clip(orDash(r.Rule), c.rule))
 		if r.Decision == "deny" || r.Decision == "killed" {
 			line = denyStyle.Render(line)
 		}
@@ -394,6 +467,15 @@ func clip(s string, n int) string {
 
 // clock shows t as the local time of day.
 func clock(t time.Time) string { return t.Local().Format("15:04:05") }
+
+// clipLeft shortens s to n cells by cutting its start, which keeps the
+// end of a path.
+func clipLeft(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return "…" + string(r[len(r)-n+1:])
+	}
+	return s
+}
 
 func orDash(s string) string {
 	if s == "" {

@@ -97,15 +97,7 @@ func TestMonitorFollowsRealSession(t *testing.T) {
 		second.Process.Kill()
 		second.Wait()
 	})
-	if !waitFor(60*time.Second, func() bool {
-		status := exec.Command(binary, "status")
-		status.Env = e.environ()
-		out, _ := status.Output()
-		running, _, _ := strings.Cut(string(out), "Games:")
-		return strings.Contains(running, "second")
-	}) {
-		t.Fatal("winewarden status never listed the second session")
-	}
+	e.waitRunning(t, "second")
 	pick := tmux{t: t, socket: x.socket, target: "pick"}
 	pick.run("new-session", "-d", "-s", "pick", "-x", "80", "-y", "24", command)
 	pick.waitScreen("2 sessions are running", "monitor", "second")
@@ -126,4 +118,9 @@ func TestMonitorFollowsRealSession(t *testing.T) {
 	}) {
 		t.Errorf("q did not quit the monitor:\n%s", x.screen())
 	}
+
+	// The latest session, the second game's, replays from its log.
+	replay := tmux{t: t, socket: x.socket, target: "replay"}
+	replay.run("new-session", "-d", "-s", "replay", "-x", "80", "-y", "24", command+" --session last --speed 0")
+	replay.waitScreen("ENDED", "second", "The session ended")
 }

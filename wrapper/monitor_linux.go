@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -15,12 +16,14 @@ import (
 	"github.com/winewarden/winewarden/trust"
 )
 
-const monitorUsage = `Usage: winewarden monitor [--session ID] [--speed N]
+const monitorUsage = `Usage: winewarden monitor [--session ID|last] [--speed N]
 
 Shows live what a sandboxed game does. Without --session it follows the
 running session, lets you choose when several run, or waits for one to
-start. winewarden status lists the running sessions.
-  --session ID   follow that session while it runs, or replay its log
+start. winewarden status lists the running sessions, and winewarden
+report --last names the latest one.
+  --session ID   follow that session while it runs, or replay its log;
+                 "last" is the latest session
   --speed N      replay speed: 2 is twice as fast, 0 shows the whole log at once (default 1)
 `
 
@@ -40,14 +43,27 @@ func MonitorCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		return ExitUsage
 	}
-	if fs.NArg() > 0 || *speed < 0 {
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "winewarden: unexpected argument %q\n", fs.Arg(0))
 		fmt.Fprint(stderr, monitorUsage)
+		return ExitUsage
+	}
+	if !(*speed >= 0) || math.IsInf(*speed, 1) {
+		fmt.Fprintf(stderr, "winewarden: invalid --speed %v: use 0 or a positive number\n", *speed)
 		return ExitUsage
 	}
 	dirs, err := currentDirs()
 	if err != nil {
 		fmt.Fprintln(stderr, "winewarden:", err)
 		return 1
+	}
+	if *session == "last" {
+		last, err := audit.LastSession(audit.StateDir(dirs.StateHome))
+		if err != nil {
+			fmt.Fprintln(stderr, "winewarden:", err)
+			return 1
+		}
+		*session = last
 	}
 	if *session == "" {
 		chosen, ok, err := chooseSession(dirs, stdout)
