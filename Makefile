@@ -4,7 +4,8 @@
 #   make build     build bin/winewarden
 #   make test      build, then run every test; WINEWARDEN_TEST_STRICT=1 turns skips into failures
 #   make demo      deps, build, then run scripts/demo.sh against a throwaway home
-#   make bench     build, then measure against bare runs, bubblewrap and firejail into docs/benchmarks.md
+#   make bench     deps with bubblewrap and firejail, build, then measure against bare runs and
+#                  those peers into docs/benchmarks.md
 #   make install   install bin/winewarden into $(PREFIX)/bin (PREFIX defaults to ~/.local)
 #   make clean     remove bin/ and build/
 
@@ -55,7 +56,10 @@ demo:
 test: build
 	CGO_ENABLED=1 $(GO) test $(TESTFLAGS) ./...
 
-bench: build
+# The peers are installed first, so that a fresh machine measures them too.
+bench:
+	scripts/install-deps.sh --bench
+	$(MAKE) build
 	$(GO) run ./tests/bench -bin $(BIN) -out docs/benchmarks.md
 
 install: build
