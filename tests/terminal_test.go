@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -186,6 +187,59 @@ func TestClosedOutputPipeKeepsExitLogged(t *testing.T) {
 	interrupt(t, cmd)
 	if status := cmd.ProcessState.Sys().(syscall.WaitStatus); status.Signaled() {
 		t.Errorf("the wrapper was killed by %v", status.Signal())
+	}
+	events, err := audit.Read(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(events); n == 0 || events[n-1].Kind != audit.KindExit {
+		t.Errorf("the session log does not end with the exit: %d events", n)
+	}
+}
+
+// TestSIGINTDuringPrefixCreation interrupts a first run while it creates
+// the Wine prefix: the prefix is finished, the game does not start, and
+// the session log ends with the exit.
+func TestSIGINTDuringPrefixCreation(t *testing.T) {
+	e := needWine(t)
+	prefix := filepath.Join(t.TempDir(), "pfx")
+	sessions := filepath.Join(e.home, ".local/state/winewarden/sessions")
+	before := listDir(sessions)
+	cmd := exec.Command(binary, "run", "--game-id", "interrupted", "--", "wine", e.probeExe, "write", `C:\started.txt`, "x")
+	cmd.Env = e.environ("WINEPREFIX=" + prefix)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	var logPath string
+	if !waitFor(30*time.Second, func() bool {
+		for name := range listDir(sessions) {
+			if !before[name] {
+				logPath = filepath.Join(sessions, name)
+				return true
+			}
+		}
+		return false
+	}) {
+		t.Fatalf("no session log appeared\n%s", stderr.String())
+	}
+	interrupt(t, cmd)
+	if status := cmd.ProcessState.Sys().(syscall.WaitStatus); status.Signaled() {
+		t.Fatalf("the wrapper was killed by %v", status.Signal())
+	}
+	if !strings.Contains(stderr.String(), "before the game started") {
+		t.Errorf("stderr does not say the game was not started:\n%s", stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(prefix, "system.reg")); err != nil {
+		t.Errorf("the prefix was left half made: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(prefix, "drive_c/started.txt")); err == nil {
+		t.Error("the game started after the interrupt")
 	}
 	events, err := audit.Read(logPath)
 	if err != nil {

@@ -52,6 +52,12 @@ func Run(opts Options) (int, error) {
 	// exit and saves the trust score. Writes now fail with EPIPE instead.
 	// Unlike SIG_IGN, a handled signal is reset for the game by execve.
 	signal.Notify(make(chan os.Signal, 1), unix.SIGPIPE)
+	// Ctrl-C during the setup is held until the game would start, so the
+	// session log still gets its exit and a prefix being created is not
+	// left half made.
+	signals := make(chan os.Signal, 4)
+	signal.Notify(signals, unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
+	defer signal.Stop(signals)
 	if len(opts.Argv) == 0 {
 		return ExitUsage, errors.New("missing command: usage: winewarden run [flags] -- CMD [ARGS...]")
 	}
@@ -186,11 +192,12 @@ func Run(opts Options) (int, error) {
 	if err != nil {
 		return ExitSetup, err
 	}
-	signals := make(chan os.Signal, 4)
-	signal.Notify(signals, unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
-	defer signal.Stop(signals)
-
 	select {
+	case sig := <-signals:
+		watch.Stop()
+		err := fmt.Errorf("stopped by %s before the game started", sig)
+		rec.exitEvent(ExitSetup, start, err)
+		return ExitSetup, err
 	case <-rec.broken:
 		watch.Stop()
 		return ExitSetup, fmt.Errorf("the session log %s cannot be written (disk full?), so the game was not started", alog.Path())
