@@ -12,11 +12,13 @@ require (
 )
 
 require (
+	github.com/andygrunwald/vdf v1.1.0
 	github.com/charmbracelet/bubbletea v1.3.10
 	github.com/charmbracelet/lipgloss v1.1.0
 	github.com/charmbracelet/x/ansi v0.10.1
 	github.com/godbus/dbus/v5 v5.2.4
 	github.com/muesli/termenv v0.16.0
+	go.yaml.in/yaml/v3 v3.0.6
 )
 
 require (
