@@ -13,7 +13,17 @@ type Config struct {
 	Process     Process      `toml:"process"`
 	Network     Network      `toml:"network"`
 	Tiers       Tiers        `toml:"tiers"`
+	Steam       Steam        `toml:"steam"`
 	SacredZones []SacredZone `toml:"sacred_zones"`
+}
+
+// Steam is the [steam] table: how WineWarden's Steam compatibility tool
+// runs a game.
+type Steam struct {
+	// Proton is the name of the Proton build that runs the game, as Steam
+	// lists it ("Proton 9.0", "GE-Proton9-20"). A game's own policy file
+	// can name another.
+	Proton string `toml:"proton"`
 }
 
 // General is the [winewarden] table.

@@ -65,7 +65,37 @@ func readError(filePath string, err error) error {
 // errors that name the file, the line and the dotted key. Parse then runs
 // Validate on the result.
 func Parse(data []byte, name string) (Config, error) {
-	cfg := Default()
+	return parseOnto(Default(), data, name)
+}
+
+// LoadGame reads a game's policy file (games/<launcher>-<id>.toml beside
+// config.toml) over base, the global config. A key the file sets replaces
+// base's value, lists included; [[sacred_zones]] entries are added as in
+// config.toml, so a game's file cannot remove a zone either. A missing
+// file returns base unchanged.
+func LoadGame(base Config, filePath string) (Config, bool, error) {
+	data, err := os.ReadFile(filePath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return base, false, nil
+	}
+	if err != nil {
+		return Config{}, false, readError(filePath, err)
+	}
+	cfg, err := ParseGame(base, data, filePath)
+	return cfg, err == nil, err
+}
+
+// ParseGame decodes a game's policy file over base, as LoadGame does.
+func ParseGame(base Config, data []byte, name string) (Config, error) {
+	return parseOnto(base, data, name)
+}
+
+// parseOnto decodes data over base and validates the result.
+func parseOnto(base Config, data []byte, name string) (Config, error) {
+	cfg := base
+	// Decoding writes through the tiers' pointers, which base shares.
+	cfg.Tiers = Tiers{Red: base.Tiers.Red.clone(), Yellow: base.Tiers.Yellow.clone(), Green: base.Tiers.Green.clone()}
+	baseZones := slices.Clone(base.SacredZones)
 	// go-toml replaces a slice that [[sacred_zones]] fills, so the file's
 	// entries are decoded alone and merged afterwards.
 	cfg.SacredZones = nil
@@ -79,7 +109,7 @@ func Parse(data []byte, name string) (Config, error) {
 		return Config{}, decodeError(data, name, err)
 	}
 
-	cfg.SacredZones = mergeZones(Default().SacredZones, cfg.SacredZones)
+	cfg.SacredZones = mergeZones(baseZones, cfg.SacredZones)
 	for _, list := range []*[]string{
 		&cfg.Process.AllowedPatterns,
 		&cfg.Process.BlockedPatterns,

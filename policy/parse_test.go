@@ -169,13 +169,13 @@ func TestParseErrors(t *testing.T) {
 			"unknown top-level key",
 			"# comment\nverbose = true\n",
 			`config.toml:2: unknown key "verbose"; valid keys at the top level are ` +
-				`network, process, sacred_zones, tiers, trust, winewarden`,
+				`network, process, sacred_zones, steam, tiers, trust, winewarden`,
 		},
 		{
 			"unknown table",
 			"[winewarden]\n[logging]\nlevel = 1\n",
 			`config.toml:2: unknown table "logging"; valid keys at the top level are ` +
-				`network, process, sacred_zones, tiers, trust, winewarden`,
+				`network, process, sacred_zones, steam, tiers, trust, winewarden`,
 		},
 		{
 			"unknown subtable",
@@ -188,7 +188,7 @@ func TestParseErrors(t *testing.T) {
 			"quoted unknown key",
 			"\"a.b\" = 1\n",
 			`config.toml:1: unknown key "\"a.b\""; valid keys at the top level are ` +
-				`network, process, sacred_zones, tiers, trust, winewarden`,
+				`network, process, sacred_zones, steam, tiers, trust, winewarden`,
 		},
 		{
 			"string for boolean",

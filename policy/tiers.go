@@ -34,6 +34,24 @@ type TierProfile struct {
 
 func ptr[T any](v T) *T { return &v }
 
+// clone returns a copy of p that shares no pointer with it.
+func (p TierProfile) clone() TierProfile {
+	return TierProfile{
+		NetworkMode:         clonePtr(p.NetworkMode),
+		AllowShellExecution: clonePtr(p.AllowShellExecution),
+		AllowedPatterns:     clonePtr(p.AllowedPatterns),
+		MaxChildProcesses:   clonePtr(p.MaxChildProcesses),
+		Filesystem:          clonePtr(p.Filesystem),
+	}
+}
+
+func clonePtr[T any](v *T) *T {
+	if v == nil {
+		return nil
+	}
+	return ptr(*v)
+}
+
 // defaultTiers: red is offline, starts no shells (not even those that
 // allowed_patterns lets through), gets the strict filesystem and fewer
 // processes. Yellow is the base configuration. Green may start shells and
