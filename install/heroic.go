@@ -1,0 +1,120 @@
+package install
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/winewarden/winewarden/launcher"
+)
+
+// HeroicDir returns Heroic's config directory: the native one when it
+// exists, else the Flatpak build's.
+func HeroicDir(home string) (dir string, flatpak bool, err error) {
+	native := filepath.Join(home, ".config", "heroic")
+	if isDir(native) {
+		return native, false, nil
+	}
+	fp := filepath.Join(home, ".var", "app", "com.heroicgameslauncher.hgl", "config", "heroic")
+	if isDir(fp) {
+		return fp, true, nil
+	}
+	return "", false, fmt.Errorf("no Heroic configuration found (looked in %s and %s): start Heroic once first", native, fp)
+}
+
+// wrapper is one entry of Heroic's wrapperOptions.
+type wrapper struct {
+	Exe  string `json:"exe"`
+	Args string `json:"args"`
+}
+
+// Heroic adds winewarden as the first wrapper of one game (appName) or,
+// with appName empty, of the default settings that every game without its
+// own wrappers uses. Every other key stays as it was.
+func Heroic(o Options, appName string) error {
+	dir, flatpak, err := HeroicDir(o.Home)
+	if err != nil {
+		return err
+	}
+	if running("heroic") {
+		return errors.New("Heroic is running and would write its settings over the change: quit Heroic, then install again")
+	}
+	path := filepath.Join(dir, "config.json")
+	section := []string{"defaultSettings"}
+	if appName != "" {
+		if strings.ContainsAny(appName, "/\x00") || appName == "." || appName == ".." {
+			return fmt.Errorf("invalid Heroic app name %q", appName)
+		}
+		path = filepath.Join(dir, "GamesConfig", appName+".json")
+		section = []string{appName}
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("Heroic has no settings for %q yet (%s is missing): open the game's settings in Heroic once, then install again", appName, path)
+		}
+	}
+	s, err := begin(o, launcher.Heroic)
+	if err != nil {
+		return err
+	}
+	err = s.replace(path, func(old []byte) ([]byte, error) {
+		return addHeroicWrapper(old, path, section[0], wrapper{Exe: o.Binary, Args: "run --"})
+	}, 0)
+	if err != nil {
+		s.finish()
+		return err
+	}
+	if err := s.finish(); err != nil || o.DryRun {
+		return err
+	}
+	if flatpak {
+		fmt.Fprintln(o.Out, "heroic: this is Heroic's Flatpak build, which allows no new namespaces: games get Landlock and seccomp only, and the binary must be reachable inside the Flatpak")
+	}
+	return nil
+}
+
+// addHeroicWrapper puts w first in section's wrapperOptions, unless a
+// wrapper with w's program is there already.
+func addHeroicWrapper(data []byte, name, section string, w wrapper) ([]byte, error) {
+	doc, err := parseObject(data, name)
+	if err != nil {
+		return nil, err
+	}
+	raw, ok := doc.get(section)
+	if !ok {
+		return nil, fmt.Errorf("%s has no %q settings, so it was left as it is", name, section)
+	}
+	var settings object
+	if err := json.Unmarshal(raw, &settings); err != nil {
+		return nil, fmt.Errorf("%s: %q is not an object, so the file was left as it is", name, section)
+	}
+	var wrappers []json.RawMessage
+	if raw, ok := settings.get("wrapperOptions"); ok {
+		if err := json.Unmarshal(raw, &wrappers); err != nil {
+			return nil, fmt.Errorf("%s: wrapperOptions is not a list, so the file was left as it is", name)
+		}
+	}
+	for _, raw := range wrappers {
+		var existing wrapper
+		if json.Unmarshal(raw, &existing) == nil && existing.Exe == w.Exe {
+			return data, nil
+		}
+	}
+	first, err := marshal(w)
+	if err != nil {
+		return nil, err
+	}
+	if err := settings.set("wrapperOptions", append([]json.RawMessage{first}, wrappers...)); err != nil {
+		return nil, err
+	}
+	if err := doc.set(section, settings); err != nil {
+		return nil, err
+	}
+	return formatLike(doc, data)
+}
+
+func isDir(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && info.IsDir()
+}

@@ -1,0 +1,161 @@
+package install
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/winewarden/winewarden/launcher"
+)
+
+// wineTools are the programs a Wine version directory offers to Lutris and
+// Bottles, each wrapped by a script that runs the real one in the sandbox.
+var wineTools = []string{"wine", "wine64", "wineserver"}
+
+// baseWine finds the real Wine that a wrapper version runs: "system" for
+// the one on PATH (/usr/bin), or a version directory of the launcher's.
+func baseWine(name, versionsDir string) (bin string, err error) {
+	if name == "" || name == "system" {
+		if isFile("/usr/bin/wine") {
+			return "/usr/bin", nil
+		}
+		return "", fmt.Errorf("no system Wine in /usr/bin: install wine, or name a Wine version with --wine")
+	}
+	if strings.ContainsAny(name, "/\x00") || name == "." || name == ".." || strings.HasPrefix(name, "winewarden-") {
+		return "", fmt.Errorf("invalid Wine version %q", name)
+	}
+	bin = filepath.Join(versionsDir, name, "bin")
+	if !isFile(filepath.Join(bin, "wine")) {
+		return "", fmt.Errorf("Wine version %q not found: %s is missing", name, filepath.Join(bin, "wine"))
+	}
+	return bin, nil
+}
+
+// wineScripts returns the wrapper script of each of wineTools, for the
+// real programs in bin. A tool bin lacks runs bin/wine's sibling wine.
+func wineScripts(binary, bin, launcherName string) map[string][]byte {
+	out := map[string][]byte{}
+	for _, tool := range wineTools {
+		real := filepath.Join(bin, tool)
+		if !isFile(real) {
+			real = filepath.Join(bin, "wine")
+		}
+		var b bytes.Buffer
+		fmt.Fprintf(&b, "#!/bin/sh\n# Runs %s in the WineWarden sandbox. Written by `winewarden install %s`;\n", real, launcherName)
+		fmt.Fprintf(&b, "# `winewarden uninstall %s` removes it.\n", launcherName)
+		fmt.Fprintf(&b, "exec %s run -- %s \"$@\"\n", shellQuote(binary), shellQuote(real))
+		out[tool] = b.Bytes()
+	}
+	return out
+}
+
+// putWineVersion writes a Wine version directory whose tools wrap those in
+// bin.
+func putWineVersion(s *session, dir, binary, bin string) error {
+	scripts := wineScripts(binary, bin, s.launcher)
+	for _, tool := range wineTools {
+		if err := s.put(filepath.Join(dir, "bin", tool), scripts[tool], 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Lutris adds the Wine version "winewarden-<base>" to Lutris's Wine
+// runner, which then lists it in the runner's version option.
+func Lutris(o Options, base string) error {
+	versions := filepath.Join(o.Home, ".local", "share", "lutris", "runners", "wine")
+	flatpak := filepath.Join(o.Home, ".var", "app", "net.lutris.Lutris", "data", "lutris", "runners", "wine")
+	name, err := wineVersion(o, launcher.Lutris, versions, flatpak, base)
+	if err == nil && !o.DryRun {
+		fmt.Fprintf(o.Out, "lutris: choose %q under a game's Runner options > Wine version; LUTRIS_GAME_UUID and the game's config name it to WineWarden.\n", name)
+	}
+	return err
+}
+
+// Bottles adds the runner "winewarden-<base>" to Bottles.
+func Bottles(o Options, base string) error {
+	runners := filepath.Join(o.Home, ".local", "share", "bottles", "runners")
+	flatpak := filepath.Join(o.Home, ".var", "app", "com.usebottles.bottles", "data", "bottles", "runners")
+	name, err := wineVersion(o, launcher.Bottles, runners, flatpak, base)
+	if err == nil && !o.DryRun {
+		fmt.Fprintf(o.Out, "bottles: choose the runner %q in a bottle's settings, or set a program's launch options to: %s run -- %%command%%\n", name, o.Binary)
+	}
+	return err
+}
+
+// wineVersion writes the version "winewarden-<base>" into a launcher's
+// directory of Wine versions: the native one, or the Flatpak build's when
+// only that one's parent exists. It returns the version's name.
+func wineVersion(o Options, launcherName, versions, flatpak, base string) (string, error) {
+	inFlatpak := false
+	if !isDir(filepath.Dir(versions)) && isDir(filepath.Dir(flatpak)) {
+		versions, inFlatpak = flatpak, true
+	}
+	bin, err := baseWine(base, versions)
+	if err != nil {
+		return "", err
+	}
+	name := "winewarden-" + versionName(base, bin)
+	s, err := begin(o, launcherName)
+	if err != nil {
+		return "", err
+	}
+	if err := putWineVersion(s, filepath.Join(versions, name), o.Binary, bin); err != nil {
+		s.finish()
+		return "", err
+	}
+	if err := s.finish(); err != nil {
+		return "", err
+	}
+	if inFlatpak && !o.DryRun {
+		fmt.Fprintf(o.Out, "%s: this is the Flatpak build, which allows no new namespaces: games get Landlock and seccomp only\n", launcherName)
+	}
+	return name, nil
+}
+
+func versionName(base, bin string) string {
+	if base == "" || base == "system" {
+		return "system"
+	}
+	return filepath.Base(filepath.Dir(bin))
+}
+
+// shellQuote quotes s for sh.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func isFile(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && info.Mode().IsRegular()
+}
+
+// running reports whether a process of this user named name runs.
+func running(name string) bool {
+	entries, _ := os.ReadDir("/proc")
+	uid := os.Getuid()
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		info, err := os.Stat(filepath.Join("/proc", e.Name()))
+		if err != nil || !ownedBy(info, uid) {
+			continue
+		}
+		comm, err := os.ReadFile(filepath.Join("/proc", e.Name(), "comm"))
+		if err == nil && strings.TrimSpace(string(comm)) == name {
+			return true
+		}
+	}
+	return false
+}
+
+func ownedBy(info os.FileInfo, uid int) bool {
+	st, ok := info.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) == uid
+}
