@@ -6,7 +6,9 @@
 #   make demo      deps, build, then run scripts/demo.sh against a throwaway home
 #   make bench     deps with bubblewrap and firejail, build, then measure against bare runs and
 #                  those peers into docs/benchmarks.md
-#   make install   install bin/winewarden into $(PREFIX)/bin (PREFIX defaults to ~/.local)
+#   make static    build bin/winewarden-static, linked statically (libseccomp included)
+#   make install   install the static build as $(PREFIX)/bin/winewarden (PREFIX defaults to
+#                  ~/.local), with shell completions and the man page
 #   make clean     remove bin/ and build/
 
 # The official Go tarball unpacks to /usr/local/go, which is often not on PATH
@@ -18,6 +20,7 @@ export PATH := $(patsubst %/,%,$(dir $(GO))):$(PATH)
 endif
 PREFIX ?= $(HOME)/.local
 BIN := bin/winewarden
+STATIC := bin/winewarden-static
 
 # The integration tests run real Wine and build PE programs, so the default
 # 10-minute limit of go test is too short on a slow machine. -count=1: go test
@@ -28,7 +31,7 @@ TESTFLAGS ?= -timeout 20m -count=1
 # Passed through to go test: with 1, a test that has to skip fails instead.
 export WINEWARDEN_TEST_STRICT
 
-.PHONY: all build deps demo test bench install clean check-cgo
+.PHONY: all build static deps demo test bench install clean check-cgo
 
 all: build
 
@@ -42,6 +45,12 @@ check-cgo:
 
 build: check-cgo
 	CGO_ENABLED=1 $(GO) build -o $(BIN) ./cmd/winewarden
+
+# Steam runs its compatibility tools inside the Steam Linux Runtime, whose
+# libraries differ from the host's, so the installed binary brings its own.
+# osusergo and netgo keep glibc's NSS, which cannot be linked statically, out.
+static: check-cgo
+	CGO_ENABLED=1 $(GO) build -tags osusergo,netgo -ldflags '-linkmode external -extldflags "-static"' -o $(STATIC) ./cmd/winewarden
 
 deps:
 	scripts/install-deps.sh
@@ -62,8 +71,12 @@ bench:
 	$(MAKE) build
 	$(GO) run ./tests/bench -bin $(BIN) -out docs/benchmarks.md
 
-install: build
-	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/winewarden
+install: static
+	install -D -m 0755 $(STATIC) $(DESTDIR)$(PREFIX)/bin/winewarden
+	install -D -m 0644 dist/winewarden.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/winewarden
+	install -D -m 0644 dist/winewarden.zsh $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_winewarden
+	install -D -m 0644 dist/winewarden.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/winewarden.fish
+	install -D -m 0644 dist/winewarden.1 $(DESTDIR)$(PREFIX)/share/man/man1/winewarden.1
 
 clean:
 	rm -rf bin build

@@ -27,8 +27,9 @@ for arg in "$@"; do
 done
 
 # dbus-daemon runs the private session bus of the desktop notification test,
-# and tmux the terminal of the monitor's test and benchmark.
-packages=(wine64 wine gcc gcc-mingw-w64-x86-64 libseccomp-dev pkg-config dbus-daemon tmux)
+# and tmux the terminal of the monitor's test and benchmark. libc6-dev holds
+# libc.a, which the static build (make static, make install) links.
+packages=(wine64 wine gcc libc6-dev gcc-mingw-w64-x86-64 libseccomp-dev pkg-config dbus-daemon tmux)
 if [ "$bench" = 1 ]; then
     packages+=(bubblewrap firejail)
 fi
@@ -49,6 +50,7 @@ missing_tools() {
     fi
     command -v dbus-daemon >/dev/null || echo dbus-daemon
     command -v tmux >/dev/null || echo tmux
+    [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || echo "libc.a (libc6-dev)"
     if [ "$bench" = 1 ]; then
         command -v bwrap >/dev/null || echo bwrap
         command -v firejail >/dev/null || echo firejail

@@ -115,6 +115,9 @@ func Doctor(out io.Writer) int {
 			info("trust", line)
 		}
 		info("notifications", describeNotifications(cfg))
+		for _, line := range describeLaunchers(cfg) {
+			info("launchers", line)
+		}
 		if keys := policy.NotEnforced(cfg); len(keys) > 0 {
 			fmt.Fprintln(out, "\nParsed but not yet enforced by this version:")
 			for _, k := range keys {

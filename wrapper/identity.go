@@ -22,6 +22,9 @@ type Game struct {
 	SHA256 string
 	// InstallDir is exposed read-only: Exe's directory or --game-dir.
 	InstallDir string
+	// Tools are directories of the launcher's runtime, such as the Proton
+	// build, shown read-only with their programs runnable.
+	Tools []string
 }
 
 var validGameID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)

@@ -64,6 +64,18 @@ func prepare(dirs xdgDirs, cfg policy.Config, game Game, prefix string) (*plan, 
 		p.addMasks(&view, masks)
 		view.InstallDir = dir
 	}
+	for _, tool := range game.Tools {
+		dir, err := filepath.EvalSymlinks(tool)
+		if err != nil {
+			return nil, fmt.Errorf("launcher runtime %s: %w", tool, err)
+		}
+		masks, err := p.checkExposed("launcher runtime", dir, dirs, "")
+		if err != nil {
+			return nil, err
+		}
+		p.addMasks(&view, masks)
+		view.Tools = append(view.Tools, dir)
+	}
 	// Checks passed: only now does a new prefix directory appear.
 	if err := createPrefix(prefix); err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/winewarden/winewarden/audit"
+	"github.com/winewarden/winewarden/launcher"
 	"github.com/winewarden/winewarden/policy"
 	"github.com/winewarden/winewarden/sandbox"
 	"github.com/winewarden/winewarden/trust"
@@ -36,6 +37,9 @@ type Options struct {
 	GameDir       string
 	Network       string // observe, offline or restrict; empty: from config
 	AllowDegraded bool
+	// Flags are the run's own arguments before the command, so a launcher
+	// chain can start winewarden again inside it with the same ones.
+	Flags []string
 
 	Stdin, Stdout, Stderr *os.File
 	Logger                *slog.Logger
@@ -81,14 +85,39 @@ func Run(opts Options) (int, error) {
 	if err != nil {
 		return ExitSetup, err
 	}
-	game, err := Identify(opts.Argv, cwd, opts.GameID, opts.GameDir)
+	// A launcher's expanded command (Steam's %command%) names wrappers
+	// that have to stay outside the sandbox.
+	chain, err := launcher.ParseCommand(opts.Argv)
+	if err != nil {
+		return ExitUsage, err
+	}
+	if len(chain.Outer) > 0 || chain.Runtime != nil {
+		return ExitSetup, relaunchInside(chain, opts.Flags, log)
+	}
+	lctx, tools, err := launcherGame(chain, dirs.Home, log)
+	if err != nil {
+		return ExitSetup, err
+	}
+	gameID := opts.GameID
+	if gameID == "" {
+		gameID = lctx.GameID()
+	}
+	game, err := Identify(opts.Argv, cwd, gameID, opts.GameDir)
 	if errors.Is(err, ErrNoGame) {
 		return ExitUsage, err
 	}
 	if err != nil {
 		return ExitSetup, err
 	}
-	prefix, err := resolvePrefix(os.Getenv("WINEPREFIX"), dirs.DataHome, game.ID)
+	game.Tools = tools
+	if cfg, err = applyGamePolicy(cfg, dirs.ConfigFile, game.ID, log); err != nil {
+		return ExitSetup, err
+	}
+	prefixDir := os.Getenv("WINEPREFIX")
+	if lctx.Prefix != "" {
+		prefixDir = lctx.Prefix
+	}
+	prefix, err := resolvePrefix(prefixDir, dirs.DataHome, game.ID)
 	if err != nil {
 		return ExitSetup, err
 	}

@@ -25,6 +25,9 @@ type View struct {
 	Prefix      string // host directory of the Wine prefix, shown at the same path
 	InstallDir  string // host directory of the game, shown at the same path
 	InstallRW   bool   // the policy lets the game write its install dir
+	// Tools are host directories shown read-only at the same path whose
+	// programs may run, such as a Proton build.
+	Tools []string
 
 	// Masks are host paths inside Prefix or InstallDir that must stay
 	// unreachable (sacred zones); MaskFiles lists those that are files.
@@ -110,6 +113,9 @@ func (v View) Mounts() []sandbox.Mount {
 	if v.InstallDir != "" {
 		user = append(user, sandbox.Mount{Kind: sandbox.MountBind, Source: v.InstallDir, Target: v.InstallDir, ReadOnly: !v.InstallRW})
 	}
+	for _, d := range v.Tools {
+		user = append(user, sandbox.Mount{Kind: sandbox.MountBind, Source: d, Target: d, ReadOnly: true})
+	}
 	for _, s := range v.Sockets {
 		user = append(user, sandbox.Mount{Kind: sandbox.MountBind, Source: s, Target: s, File: true, Optional: true})
 	}
@@ -135,7 +141,7 @@ func (v View) Mounts() []sandbox.Mount {
 }
 
 // Rules returns the Landlock rules for the view. Execute is granted only on
-// read-only system roots and a read-only install dir.
+// read-only system roots, tools and a read-only install dir.
 func (v View) Rules() []sandbox.AccessRule {
 	r := []sandbox.AccessRule{{Path: "/", Access: sandbox.AccessList}}
 	for _, root := range v.Roots {
@@ -171,6 +177,9 @@ func (v View) Rules() []sandbox.AccessRule {
 			access = sandbox.AccessWrite
 		}
 		r = append(r, sandbox.AccessRule{Path: v.InstallDir, Access: access})
+	}
+	for _, d := range v.Tools {
+		r = append(r, sandbox.AccessRule{Path: d, Access: sandbox.AccessExec})
 	}
 	for _, f := range v.ReadFiles {
 		r = append(r, sandbox.AccessRule{Path: f, Access: sandbox.AccessRead, Optional: true})

@@ -25,6 +25,9 @@ Usage:
   winewarden report [SESSION|--last] [--json] [--no-redact]
                                             what a session blocked, contacted and started
   winewarden trust list|show|set|reset ...  see or change a game's trust tier (winewarden trust help)
+  winewarden install [LAUNCHER] [--dry-run] put WineWarden into Steam, Lutris, Heroic or Bottles
+  winewarden uninstall [LAUNCHER]           take it out again, restoring the edited files
+  winewarden steam protons|proton ...       list Protons, or choose the one a game runs with
   winewarden init [--force]                 write a commented default config file
   winewarden doctor                         check what this machine can enforce
   winewarden help                           show this text
@@ -64,6 +67,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return wrapper.ReportCommand(args[1:], stdout, stderr)
 	case "trust":
 		return wrapper.TrustCommand(args[1:], stdout, stderr)
+	case "steam":
+		return wrapper.SteamCommand(args[1:], stdout, stderr)
+	case "compat":
+		return compatTool(args[1:], stderr)
+	case "install", "uninstall":
+		return wrapper.InstallCommand(args[1:], args[0] == "uninstall", stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -94,6 +103,7 @@ func runGame(args []string, stderr io.Writer) int {
 		return wrapper.ExitUsage
 	}
 	opts.Argv = fs.Args()
+	opts.Flags = args[:len(args)-len(opts.Argv)]
 	opts.Stdin, opts.Stdout, opts.Stderr = os.Stdin, os.Stdout, os.Stderr
 	opts.Logger = logger
 
@@ -102,6 +112,17 @@ func runGame(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "winewarden:", err)
 	}
 	return code
+}
+
+// compatTool runs Steam's call of the compatibility tool: the chosen
+// Proton, with Steam's verb and game, in the sandbox.
+func compatTool(args []string, stderr io.Writer) int {
+	argv, err := wrapper.CompatArgv(args)
+	if err != nil {
+		fmt.Fprintln(stderr, "winewarden:", err)
+		return wrapper.ExitSetup
+	}
+	return runGame(append([]string{"--"}, argv...), stderr)
 }
 
 func initConfig(args []string, stdout, stderr io.Writer) int {

@@ -1,0 +1,110 @@
+//go:build linux
+
+package wrapper
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/winewarden/winewarden/install"
+	"github.com/winewarden/winewarden/launcher"
+	"github.com/winewarden/winewarden/policy"
+)
+
+// relaunchInside runs a launcher chain with the sandbox moved inside it.
+// Steam's launch wrapper and reaper keep tracking the game from outside.
+// The Steam Linux Runtime sets its container up before the sandbox starts
+// in it, because Landlock would forbid the container's mounts. The new
+// command line is the chain's wrappers, then this winewarden with the same
+// flags, then the target, and it replaces the running process.
+func relaunchInside(chain launcher.Chain, flags []string, log *slog.Logger) error {
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("finding the winewarden binary: %w", err)
+	}
+	var argv []string
+	for _, w := range chain.Outer {
+		argv = append(argv, w...)
+	}
+	argv = append(argv, chain.Runtime...)
+	argv = append(argv, self, "run")
+	argv = append(argv, slices.DeleteFunc(slices.Clone(flags), func(f string) bool { return f == "--" })...)
+	argv = append(argv, "--")
+	argv = append(argv, chain.Target...)
+	log.Info("moving the sandbox inside the launcher's wrappers", "app_id", chain.AppID, "runtime", len(chain.Runtime) > 0)
+	return unix.Exec(argv[0], argv, os.Environ())
+}
+
+// launcherGame reads the launcher's environment for the run: the returned
+// Context names the game and its prefix, and the directories are the
+// Proton build's, which the sandbox shows read-only.
+func launcherGame(chain launcher.Chain, home string, log *slog.Logger) (launcher.Context, []string, error) {
+	ctx, err := launcher.FromEnv(os.Getenv, chain, home)
+	if err != nil {
+		return ctx, nil, err
+	}
+	var tools []string
+	if chain.Proton != "" {
+		dir := filepath.Dir(chain.Proton)
+		if !filepath.IsAbs(dir) {
+			return ctx, nil, fmt.Errorf("proton %s is not an absolute path", chain.Proton)
+		}
+		tools = append(tools, dir)
+	}
+	if ctx.Launcher != "" {
+		log.Info("game started by a launcher", "launcher", ctx.Launcher, "game", ctx.GameID(), "from", ctx.Detail)
+	}
+	return ctx, tools, nil
+}
+
+// gamePolicyPath returns the game's own policy file beside config.toml:
+// games/<game id>.toml.
+func gamePolicyPath(configFile, gameID string) string {
+	return filepath.Join(filepath.Dir(configFile), "games", gameID+".toml")
+}
+
+// applyGamePolicy reads the game's policy file over cfg.
+func applyGamePolicy(cfg policy.Config, configFile, gameID string, log *slog.Logger) (policy.Config, error) {
+	path := gamePolicyPath(configFile, gameID)
+	game, found, err := policy.LoadGame(cfg, path)
+	if err != nil {
+		return cfg, err
+	}
+	if found {
+		log.Info("game policy file applied", "path", path)
+	}
+	return game, nil
+}
+
+// describeLaunchers lists, for winewarden doctor, the launchers found in
+// the home directory, what install put into them, and the Proton that the
+// Steam compatibility tool runs.
+func describeLaunchers(cfg policy.Config) []string {
+	dirs, err := currentDirs()
+	if err != nil {
+		return []string{err.Error()}
+	}
+	found := presentLaunchers(dirs.Home)
+	if len(found) == 0 {
+		return []string{"no Steam, Lutris, Heroic or Bottles installation found"}
+	}
+	installed := install.Installed(dirs.DataHome)
+	var out []string
+	for _, l := range found {
+		state := "found, not set up (winewarden install " + l + ")"
+		if n := installed[l]; n > 0 {
+			state = fmt.Sprintf("set up: %d files installed or edited (winewarden uninstall %s)", n, l)
+		}
+		out = append(out, l+": "+state)
+	}
+	proton := cfg.Steam.Proton
+	if proton == "" {
+		proton = "none chosen (winewarden steam proton default NAME)"
+	}
+	return append(out, "Steam tool's default Proton: "+proton)
+}
