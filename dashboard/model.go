@@ -40,6 +40,10 @@ func tick() tea.Cmd {
 	return tea.Tick(tickInterval, func(t time.Time) tea.Msg { return TickMsg{Time: t} })
 }
 
+// clockMsg brings a live session's timer to the present once, right after
+// attaching, without waiting for the first tick.
+type clockMsg struct{ Time time.Time }
+
 // HistoryMsg carries the game's score after each earlier session, oldest
 // first, for the Trust screen.
 type HistoryMsg struct{ Scores []int }
@@ -66,6 +70,9 @@ type Model struct {
 	help      bool
 	ended     bool
 	endErr    error
+	// clocked is set once a live session's timer was brought to the
+	// present after attaching.
+	clocked bool
 	// pending holds events that arrived while paused.
 	pending []audit.Event
 	next    tea.Cmd
@@ -111,7 +118,16 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				m.State.Apply(e)
 			}
 		}
-		return m, tea.Batch(m.next, m.historyCmd())
+		cmds := []tea.Cmd{m.next, m.historyCmd()}
+		if m.Source == "live" && !m.clocked && m.State.Session != "" {
+			m.clocked = true
+			cmds = append(cmds, func() tea.Msg { return clockMsg{Time: time.Now()} })
+		}
+		return m, tea.Batch(cmds...)
+	case clockMsg:
+		if !m.ended && !m.State.Ended && !m.paused {
+			m.State.Advance(msg.Time)
+		}
 	case HistoryMsg:
 		m.history = msg.Scores
 	case TickMsg:

@@ -285,3 +285,30 @@ func TestEventLogFollowsNewEvents(t *testing.T) {
 		t.Errorf("after G the event log does not follow new events:\n%s", view)
 	}
 }
+
+func TestAttachBringsTimerToPresent(t *testing.T) {
+	start := time.Now().Add(-42 * time.Second)
+	m := NewModel(NewState(), "live", nil)
+	next, cmd := m.Update(EventsMsg{Events: []audit.Event{{Time: start, Kind: audit.KindSessionStart, Session: "s1"}}})
+	m = next.(Model)
+	var clock tea.Msg
+	for _, msg := range runBatch(cmd) {
+		if c, ok := msg.(clockMsg); ok {
+			clock = c
+		}
+	}
+	if clock == nil {
+		t.Fatal("attaching to a live session did not read the clock")
+	}
+	m = send(m, clock)
+	if view := m.View(); !strings.Contains(view, "running for 42s") {
+		t.Errorf("the timer did not start at the present:\n%s", view)
+	}
+	// The clock is read once, not on every batch.
+	_, cmd = m.Update(EventsMsg{Events: []audit.Event{{Time: start, Kind: audit.KindWarning}}})
+	for _, msg := range runBatch(cmd) {
+		if _, ok := msg.(clockMsg); ok {
+			t.Error("a later batch read the clock again")
+		}
+	}
+}

@@ -114,8 +114,10 @@ type State struct {
 	destinations map[string]*Destination
 	DNS          []DNSQuery
 	Events       []Row
-	// Dropped counts rows, queries and processes left out by the bounds.
-	Dropped int
+	// Dropped counts rows, queries and processes left out by the bounds,
+	// and OlderEvents the event log's rows among them.
+	Dropped     int
+	OlderEvents int
 }
 
 // NewState returns an empty State.
@@ -391,6 +393,7 @@ func (s *State) row(e audit.Event) {
 	if len(s.Events) >= maxEvents {
 		s.Events = s.Events[1:]
 		s.Dropped++
+		s.OlderEvents++
 	}
 	target := e.Target
 	if target == "" {

@@ -173,7 +173,11 @@ func (m Model) dashboardLines(width int) []string {
 		elapsed = 0
 	}
 	out = append(out, fmt.Sprintf("Session   %s, running for %s", clock(s.Start), elapsed.Round(time.Second)))
-	out = append(out, "Game      "+s.Exe)
+	game := s.Exe
+	if game == "" {
+		game = s.GameID + " (no Windows program named)"
+	}
+	out = append(out, "Game      "+game)
 	out = append(out, fmt.Sprintf("Tier      %-7s score %3d %s", orDash(s.Tier), currentScore(s), gauge(currentScore(s), 20)))
 	out = append(out, fmt.Sprintf("Network   %s", orDash(s.NetworkMode)))
 	out = append(out, "Events/s  "+sparkline(s.Rate[:]))
@@ -287,7 +291,11 @@ func (m Model) trustLines() []string {
 		out = append(out, "  no earlier sessions")
 	} else {
 		scores := m.history[max(len(m.history)-60, 0):]
-		out = append(out, fmt.Sprintf("  %s  %d sessions, last score %d", scoreLine(scores), len(m.history), m.history[len(m.history)-1]))
+		sessions := "sessions"
+		if len(m.history) == 1 {
+			sessions = "session"
+		}
+		out = append(out, fmt.Sprintf("  %s  %d %s, last score %d", scoreLine(scores), len(m.history), sessions, m.history[len(m.history)-1]))
 	}
 	out = append(out, dimStyle.Render("  details: winewarden trust show "+s.GameID))
 	return out
@@ -430,12 +438,15 @@ func (m Model) eventLines(width int) []string {
 	target := max(width-(8+c.kind+c.process+c.decision+c.rule+5), 12)
 	format := fmt.Sprintf("%%-8s %%-%ds %%-%ds %%-%ds %%-%ds %%s", c.kind, c.process, target, c.decision)
 	out := []string{titleStyle.Render(fmt.Sprintf(format, "TIME", "KIND", "PROCESS", "TARGET", "DECISION", "RULE"))}
+	if n := m.State.OlderEvents; n > 0 {
+		out = append(out, dimStyle.Render(fmt.Sprintf("%d older events are not kept here, nor filtered: winewarden report shows the whole session", n)))
+	}
 	for _, r := range m.State.Events {
 		if !m.matches(r) {
 			continue
 		}
 		line := fmt.Sprintf(format, clock(r.Time), clip(r.Kind, c.kind), clip(baseName(r.Process), c.process),
-			clipLeft(orDash(r.Target), target), clip(orDash(r.Decision), c.decision), clip(orDash(r.Rule), c.rule))
+			clipTarget(orDash(r.Target), target), clip(orDash(r.Decision), c.decision), clip(orDash(r.Rule), c.rule))
 		if r.Decision == "deny" || r.Decision == "killed" {
 			line = denyStyle.Render(line)
 		}
@@ -467,6 +478,16 @@ func clip(s string, n int) string {
 
 // clock shows t as the local time of day.
 func clock(t time.Time) string { return t.Local().Format("15:04:05") }
+
+// clipTarget shortens a path by cutting its start, which keeps the file
+// name, and any other text by cutting its end.
+func clipTarget(s string, n int) string {
+	windows := len(s) > 2 && s[1] == ':' && s[2] == '\\'
+	if strings.HasPrefix(s, "/") || strings.HasPrefix(s, "~/") || strings.HasPrefix(s, `\\`) || windows {
+		return clipLeft(s, n)
+	}
+	return clip(s, n)
+}
 
 // clipLeft shortens s to n cells by cutting its start, which keeps the
 // end of a path.

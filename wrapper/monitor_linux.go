@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -36,7 +37,7 @@ func MonitorCommand(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, monitorUsage) }
 	session := fs.String("session", "", "session id")
-	speed := fs.Float64("speed", 1, "replay speed")
+	speedText := fs.String("speed", "1", "replay speed")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
@@ -48,8 +49,9 @@ func MonitorCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, monitorUsage)
 		return ExitUsage
 	}
-	if !(*speed >= 0) || math.IsInf(*speed, 1) {
-		fmt.Fprintf(stderr, "winewarden: invalid --speed %v: use 0 or a positive number\n", *speed)
+	speed, err := strconv.ParseFloat(*speedText, 64)
+	if err != nil || !(speed >= 0) || math.IsInf(speed, 1) {
+		fmt.Fprintf(stderr, "winewarden: invalid --speed %q: use 0 or a positive number\n", *speedText)
 		return ExitUsage
 	}
 	dirs, err := currentDirs()
@@ -74,9 +76,11 @@ func MonitorCommand(args []string, stdout, stderr io.Writer) int {
 		if !ok {
 			return 0
 		}
-		*session = chosen
+		// A session that ends just as it is picked shows its final
+		// state at once.
+		*session, speed = chosen, 0
 	}
-	feed, source, err := monitorFeed(dirs, *session, *speed)
+	feed, source, err := monitorFeed(dirs, *session, speed)
 	if err != nil {
 		fmt.Fprintln(stderr, "winewarden:", err)
 		return 1
@@ -98,23 +102,27 @@ func MonitorCommand(args []string, stdout, stderr io.Writer) int {
 // the one the user picks when several run. With none running it returns ""
 // and true, so the monitor waits for one; false means the user quit.
 func chooseSession(dirs xdgDirs, stdout io.Writer) (string, bool, error) {
-	running, err := runningSessions(dirs)
-	if err != nil {
+	list := func() []dashboard.Choice {
+		running, _ := runningSessions(dirs)
+		var choices []dashboard.Choice
+		for _, r := range running {
+			if r.Socket != "" {
+				choices = append(choices, dashboard.Choice{Session: r.Session, GameID: r.GameID, Tier: r.Tier, Start: r.Start})
+			}
+		}
+		return choices
+	}
+	if _, err := runningSessions(dirs); err != nil {
 		return "", false, err
 	}
-	var choices []dashboard.Choice
-	for _, r := range running {
-		if r.Socket != "" {
-			choices = append(choices, dashboard.Choice{Session: r.Session, GameID: r.GameID, Tier: r.Tier, Start: r.Start})
-		}
-	}
+	choices := list()
 	switch len(choices) {
 	case 0:
 		return "", true, nil
 	case 1:
 		return choices[0].Session, true, nil
 	}
-	final, err := tea.NewProgram(dashboard.NewPicker(choices), tea.WithAltScreen(), tea.WithOutput(stdout)).Run()
+	final, err := tea.NewProgram(dashboard.NewPicker(choices, list), tea.WithAltScreen(), tea.WithOutput(stdout)).Run()
 	if err != nil {
 		return "", false, err
 	}
