@@ -34,7 +34,7 @@ _winewarden() {
         if [ "$COMP_CWORD" -eq 2 ]; then
             COMPREPLY=($(compgen -W "steam lutris heroic bottles all" -- "$cur"))
         else
-            COMPREPLY=($(compgen -W "--dry-run --wine --game" -- "$cur"))
+            COMPREPLY=($(compgen -W "--dry-run --wine --game --prefix-command --bottle --program" -- "$cur"))
         fi ;;
     init) COMPREPLY=($(compgen -W "--force" -- "$cur")) ;;
     esac

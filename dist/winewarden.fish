@@ -14,4 +14,7 @@ complete -c winewarden -f -n "__fish_seen_subcommand_from install uninstall" -a 
 complete -c winewarden -n "__fish_seen_subcommand_from install uninstall" -l dry-run
 complete -c winewarden -n "__fish_seen_subcommand_from install" -l wine -r
 complete -c winewarden -n "__fish_seen_subcommand_from install" -l game -r
+complete -c winewarden -n "__fish_seen_subcommand_from install" -l prefix-command
+complete -c winewarden -n "__fish_seen_subcommand_from install" -l bottle -r
+complete -c winewarden -n "__fish_seen_subcommand_from install" -l program -r
 complete -c winewarden -n "__fish_seen_subcommand_from init" -l force

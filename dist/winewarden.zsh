@@ -28,7 +28,8 @@ _winewarden() {
     report) _arguments '--last[the latest session]' '--json[complete report as JSON]' '--no-redact[keep paths and names]' ;;
     trust) _arguments '1:action:(list show set reset help)' '2:game:' '3:tier:(red yellow green)' ;;
     install|uninstall) _arguments '1:launcher:(steam lutris heroic bottles all)' '--dry-run[change nothing]' \
-        '--wine[base Wine version]:name:' '--game[Heroic app name]:app:' ;;
+        '--wine[base Wine version]:name:' '--game[Heroic app name]:app:' '--prefix-command[Lutris prefix_command]' \
+        '--bottle[bottle name]:bottle:' '--program[program name]:program:' ;;
     init) _arguments '--force[overwrite the config file]' ;;
     esac
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/andygrunwald/vdf"
+	"go.yaml.in/yaml/v3"
 )
 
 func writeFile(t *testing.T, path, text string, mode os.FileMode) {
@@ -341,5 +342,127 @@ func TestUninstallKeepsChangedFiles(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(filepath.Dir(script), "wine64")); !os.IsNotExist(err) {
 		t.Error("an unchanged file was kept")
+	}
+}
+
+const bottleYAML = `Name: Games
+Arch: win64
+Runner: soda-9.0-1
+External_Programs:
+  0f9d2c1e:
+    executable: Launcher.exe
+    name: Launcher
+    path: C:\Games\Launcher.exe
+    arguments: -skip
+  7a1b3c4d:
+    executable: Game.exe
+    name: Game
+    path: /home/alice/Games/Game.exe
+    arguments: 'DXVK_HUD=1 %command% -windowed'
+Environment_Variables: {}
+`
+
+func TestBottlesProgramLaunchOptions(t *testing.T) {
+	home := t.TempDir()
+	path := filepath.Join(home, ".local/share/bottles/bottles/Games/bottle.yml")
+	writeFile(t, path, bottleYAML, 0o644)
+	before := snapshot(t, home)
+	o, _ := options(t, home, "/opt/winewarden")
+	for _, program := range []string{"Launcher", "Game"} {
+		if err := BottlesProgram(o, "Games", program); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var doc struct {
+		Name     string `yaml:"Name"`
+		Runner   string `yaml:"Runner"`
+		Programs map[string]struct {
+			Name      string `yaml:"name"`
+			Path      string `yaml:"path"`
+			Arguments string `yaml:"arguments"`
+		} `yaml:"External_Programs"`
+	}
+	if err := yaml.Unmarshal([]byte(readFile(t, path)), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Name != "Games" || doc.Runner != "soda-9.0-1" || doc.Programs["0f9d2c1e"].Path != `C:\Games\Launcher.exe` {
+		t.Errorf("other keys changed: %+v", doc)
+	}
+	if got := doc.Programs["0f9d2c1e"].Arguments; got != "'/opt/winewarden' run -- %command% -skip" {
+		t.Errorf("Launcher arguments %q", got)
+	}
+	if got := doc.Programs["7a1b3c4d"].Arguments; got != "DXVK_HUD=1 '/opt/winewarden' run -- %command% -windowed" {
+		t.Errorf("Game arguments %q", got)
+	}
+	// A second install changes nothing, and uninstall restores the file.
+	edited := readFile(t, path)
+	if err := BottlesProgram(o, "Games", "Game"); err != nil || readFile(t, path) != edited {
+		t.Errorf("a second install: %v", err)
+	}
+	if err := BottlesProgram(o, "Games", "Missing"); err == nil || !strings.Contains(err.Error(), `"Launcher", "Game"`) {
+		t.Errorf("a missing program gave %v", err)
+	}
+	if err := Uninstall(o, "bottles"); err != nil {
+		t.Fatal(err)
+	}
+	sameFiles(t, before, snapshot(t, home))
+}
+
+func TestLutrisPrefixCommand(t *testing.T) {
+	home := t.TempDir()
+	path := filepath.Join(home, ".local/share/lutris/system.yml")
+	writeFile(t, path, "system:\n  gamemode: true\n  env:\n    DXVK_HUD: fps\nwine:\n  version: lutris-8\n", 0o644)
+	before := snapshot(t, home)
+	o, _ := options(t, home, "/opt/winewarden")
+	if err := LutrisPrefixCommand(o); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		System struct {
+			Gamemode      bool              `yaml:"gamemode"`
+			Env           map[string]string `yaml:"env"`
+			PrefixCommand string            `yaml:"prefix_command"`
+		} `yaml:"system"`
+		Wine map[string]string `yaml:"wine"`
+	}
+	if err := yaml.Unmarshal([]byte(readFile(t, path)), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.System.PrefixCommand != "'/opt/winewarden' run --" || !doc.System.Gamemode || doc.System.Env["DXVK_HUD"] != "fps" || doc.Wine["version"] != "lutris-8" {
+		t.Errorf("system.yml after the install: %+v", doc)
+	}
+	if err := Uninstall(o, "lutris"); err != nil {
+		t.Fatal(err)
+	}
+	sameFiles(t, before, snapshot(t, home))
+
+	// A prefix command of the user's own is kept.
+	writeFile(t, path, "system:\n  prefix_command: firejail\n", 0o644)
+	if err := LutrisPrefixCommand(o); err == nil || !strings.Contains(err.Error(), "firejail") {
+		t.Errorf("an existing prefix_command gave %v", err)
+	}
+}
+
+func TestCorruptedYAMLLeftAlone(t *testing.T) {
+	for name, text := range map[string]string{
+		"unclosed":    "system: [unclosed\n",
+		"not mapping": "- a\n- b\n",
+		"tab indent":  "system:\n\tprefix_command: x\n",
+		"system list": "system:\n  - a\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			home := t.TempDir()
+			writeFile(t, filepath.Join(home, ".local/share/lutris/system.yml"), text, 0o644)
+			writeFile(t, filepath.Join(home, ".local/share/bottles/bottles/B/bottle.yml"), text, 0o644)
+			before := snapshot(t, home)
+			o, _ := options(t, home, "/opt/winewarden")
+			if err := LutrisPrefixCommand(o); err == nil {
+				t.Error("Lutris: the install succeeded")
+			}
+			if err := BottlesProgram(o, "B", "Game"); err == nil {
+				t.Error("Bottles: the install succeeded")
+			}
+			sameFiles(t, before, snapshot(t, home))
+		})
 	}
 }

@@ -2,12 +2,15 @@ package install
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/winewarden/winewarden/launcher"
 )
@@ -158,4 +161,113 @@ func running(name string) bool {
 func ownedBy(info os.FileInfo, uid int) bool {
 	st, ok := info.Sys().(*syscall.Stat_t)
 	return ok && int(st.Uid) == uid
+}
+
+// LutrisPrefixCommand sets Lutris's system option prefix_command, which
+// every game runs its command behind, to `winewarden run --`. An option
+// set to something else is left alone.
+func LutrisPrefixCommand(o Options) error {
+	if running("lutris") {
+		return errors.New("Lutris is running and would write its settings over the change: quit Lutris, then install again")
+	}
+	path := filepath.Join(launcher.LutrisDir(o.Home), "system.yml")
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("Lutris has no system options yet (%s is missing): open Lutris's Preferences > Global options once, then install again", path)
+	}
+	want := shellQuote(o.Binary) + " run --"
+	s, err := begin(o, launcher.Lutris)
+	if err != nil {
+		return err
+	}
+	err = s.replace(path, func(old []byte) ([]byte, error) {
+		doc, err := yamlDocument(old, path)
+		if err != nil {
+			return nil, err
+		}
+		system, err := childMapping(doc.Content[0], "system", path)
+		if err != nil {
+			return nil, err
+		}
+		if v := mappingValue(system, "prefix_command"); v != nil && v.Value != "" {
+			if v.Value == want {
+				return old, nil
+			}
+			return nil, fmt.Errorf("%s already sets prefix_command to %q, so it was left as it is: clear it in Lutris first", path, v.Value)
+		}
+		setScalar(system, "prefix_command", want)
+		return encodeYAML(doc)
+	}, 0)
+	if err != nil {
+		s.finish()
+		return err
+	}
+	return s.finish()
+}
+
+// BottlesProgram sets the launch options of one program of a bottle so
+// that it runs as `winewarden run -- %command%`, keeping its arguments.
+func BottlesProgram(o Options, bottle, program string) error {
+	if strings.ContainsAny(bottle, "/\x00") || bottle == "." || bottle == ".." || bottle == "" {
+		return fmt.Errorf("invalid bottle name %q", bottle)
+	}
+	if running("bottles") {
+		return errors.New("Bottles is running and would write the bottle's settings over the change: quit Bottles, then install again")
+	}
+	path := filepath.Join(o.Home, ".local", "share", "bottles", "bottles", bottle, "bottle.yml")
+	if fp := filepath.Join(o.Home, ".var", "app", "com.usebottles.bottles", "data", "bottles", "bottles", bottle, "bottle.yml"); !isFile(path) && isFile(fp) {
+		path = fp
+	}
+	if !isFile(path) {
+		return fmt.Errorf("bottle %q not found: %s is missing", bottle, path)
+	}
+	wrap := shellQuote(o.Binary) + " run -- %command%"
+	s, err := begin(o, launcher.Bottles)
+	if err != nil {
+		return err
+	}
+	err = s.replace(path, func(old []byte) ([]byte, error) {
+		doc, err := yamlDocument(old, path)
+		if err != nil {
+			return nil, err
+		}
+		programs := mappingValue(doc.Content[0], "External_Programs")
+		if programs == nil || programs.Kind != yaml.MappingNode {
+			return nil, fmt.Errorf("bottle %q has no programs (External_Programs in %s): add the program in Bottles first", bottle, path)
+		}
+		var names []string
+		for i := 1; i < len(programs.Content); i += 2 {
+			p := programs.Content[i]
+			if p.Kind != yaml.MappingNode {
+				continue
+			}
+			name := ""
+			if v := mappingValue(p, "name"); v != nil {
+				name = v.Value
+			}
+			names = append(names, fmt.Sprintf("%q", name))
+			if name != program {
+				continue
+			}
+			args := ""
+			if v := mappingValue(p, "arguments"); v != nil {
+				args = v.Value
+			}
+			if strings.Contains(args, shellQuote(o.Binary)+" run --") {
+				return old, nil
+			}
+			if strings.Contains(args, "%command%") {
+				args = strings.Replace(args, "%command%", wrap, 1)
+			} else {
+				args = strings.TrimSpace(wrap + " " + args)
+			}
+			setScalar(p, "arguments", args)
+			return encodeYAML(doc)
+		}
+		return nil, fmt.Errorf("bottle %q has no program %q; its programs: %s", bottle, program, strings.Join(names, ", "))
+	}, 0)
+	if err != nil {
+		s.finish()
+		return err
+	}
+	return s.finish()
 }

@@ -31,6 +31,12 @@ Flags:
   --wine NAME  the Wine that Lutris's and Bottles's version runs:
                "system" (default) or one of their Wine versions
   --game APP   Heroic only: the app name of one game
+  --prefix-command
+               Lutris only: set the system option prefix_command to
+               "winewarden run --" instead of adding a Wine version
+  --bottle NAME --program NAME
+               Bottles only: set one program's launch options to
+               "winewarden run -- %command%" instead of adding a runner
 `
 
 // InstallCommand runs `winewarden install` (uninstall false) and
@@ -38,10 +44,13 @@ Flags:
 func InstallCommand(args []string, uninstall bool, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("install", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, installUsage) }
+	fs.Usage = func() { io.WriteString(stderr, installUsage) }
 	dryRun := fs.Bool("dry-run", false, "")
 	wine := fs.String("wine", "system", "")
 	game := fs.String("game", "", "")
+	prefixCommand := fs.Bool("prefix-command", false, "")
+	bottle := fs.String("bottle", "", "")
+	program := fs.String("program", "", "")
 	target := "all"
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		target, args = args[0], args[1:]
@@ -54,6 +63,10 @@ func InstallCommand(args []string, uninstall bool, stdout, stderr io.Writer) int
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "winewarden: unexpected argument %q\n\n%s", fs.Arg(0), installUsage)
+		return ExitUsage
+	}
+	if (*bottle == "") != (*program == "") {
+		fmt.Fprintf(stderr, "winewarden: --bottle and --program go together\n\n%s", installUsage)
 		return ExitUsage
 	}
 	dirs, err := currentDirs()
@@ -84,8 +97,12 @@ func InstallCommand(args []string, uninstall bool, stdout, stderr io.Writer) int
 			err = install.Uninstall(o, t)
 		case t == launcher.Steam:
 			err = install.Steam(o)
+		case t == launcher.Lutris && *prefixCommand:
+			err = install.LutrisPrefixCommand(o)
 		case t == launcher.Lutris:
 			err = install.Lutris(o, *wine)
+		case t == launcher.Bottles && *bottle != "":
+			err = install.BottlesProgram(o, *bottle, *program)
 		case t == launcher.Heroic:
 			err = install.Heroic(o, *game)
 		case t == launcher.Bottles:
