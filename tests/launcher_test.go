@@ -85,6 +85,14 @@ func TestSteamLaunchOptionChain(t *testing.T) {
 	if !strings.Contains(r.stderr, "game started by a launcher") || !strings.Contains(r.stderr, "launcher=steam") {
 		t.Errorf("the session did not log its launcher:\n%s", r.stderr)
 	}
+	// The session log says what the Steam game cannot see.
+	warned := false
+	for _, ev := range r.events {
+		warned = warned || ev.Kind == audit.KindWarning && ev.Rule == "steam_client" && strings.Contains(ev.Detail, "Steam client")
+	}
+	if !warned {
+		t.Error("the session log has no warning about the hidden Steam client")
+	}
 }
 
 func TestSteamGamePolicyFile(t *testing.T) {

@@ -3,6 +3,7 @@
 package wrapper
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -106,5 +107,22 @@ func describeLaunchers(cfg policy.Config) []string {
 	if proton == "" {
 		proton = "none chosen (winewarden steam proton default NAME)"
 	}
-	return append(out, "Steam tool's default Proton: "+proton)
+	out = append(out, "Steam tool's default Proton: "+proton)
+	if slices.Contains(found, launcher.Steam) {
+		out = append(out, "Steam games: "+steamClientNote)
+	}
+	return out
+}
+
+// steamClientNote is logged for every Steam game: the sandbox's own
+// process namespace hides the Steam client, which the Steam API looks for.
+const steamClientNote = "the game runs in its own process namespace, so it cannot see the Steam client's process: games that need the Steam API or Steam DRM may not start"
+
+// checkNotInFlatpak stops a run inside a Flatpak sandbox, such as a
+// launcher's Flatpak build, where no new namespaces can be made.
+func checkNotInFlatpak() error {
+	if _, err := os.Stat("/.flatpak-info"); err != nil {
+		return nil
+	}
+	return errors.New("this runs inside a Flatpak sandbox, which allows no new namespaces, and WineWarden has no profile without them yet (only Landlock and seccomp could apply there): run the launcher's native package instead")
 }

@@ -85,6 +85,9 @@ func Run(opts Options) (int, error) {
 	if err != nil {
 		return ExitSetup, err
 	}
+	if err := checkNotInFlatpak(); err != nil {
+		return ExitSetup, err
+	}
 	// A launcher's expanded command (Steam's %command%) names wrappers
 	// that have to stay outside the sandbox.
 	chain, err := launcher.ParseCommand(opts.Argv)
@@ -188,6 +191,11 @@ func Run(opts Options) (int, error) {
 	if opts.Network != "" && opts.Network != cfg.Network.Mode {
 		rec.emit(audit.Event{Kind: audit.KindWarning, Rule: "network_mode",
 			Detail: fmt.Sprintf("--network %s replaces the %s tier's network mode %s for this run", opts.Network, profile.Tier, cfg.Network.Mode)})
+	}
+	if lctx.Launcher == launcher.Steam {
+		rec.emit(audit.Event{Kind: audit.KindWarning, Rule: "steam_client",
+			Detail: steamClientNote})
+		rec.logger.Warn(steamClientNote)
 	}
 	running := RunningSession{Session: session, GameID: game.ID, Exe: game.Exe, Prefix: prefix,
 		Tier: profile.Tier, Log: alog.Path(), PID: os.Getpid(), Start: start.UTC()}
