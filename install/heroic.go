@@ -69,7 +69,7 @@ func Heroic(o Options, appName string) error {
 		return err
 	}
 	if flatpak {
-		fmt.Fprintln(o.Out, "heroic: this is Heroic's Flatpak build, which allows no new namespaces: games get Landlock and seccomp only, and the binary must be reachable inside the Flatpak")
+		fmt.Fprintln(o.Out, "heroic: "+flatpakNote)
 	}
 	return nil
 }

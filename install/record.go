@@ -22,6 +22,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// flatpakNote explains what installing into a launcher's Flatpak build
+// gives.
+const flatpakNote = "this is the launcher's Flatpak build, which allows no new namespaces, and WineWarden has no profile without them yet: a game started from it stops with a message instead of running unprotected; use the launcher's native package"
+
 // Options are the paths and the mode of an install or uninstall.
 type Options struct {
 	// Home is the user's home directory, under which the launchers keep

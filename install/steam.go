@@ -70,7 +70,7 @@ func Steam(o Options) error {
 		return err
 	}
 	if launcher.IsFlatpakSteam(root) {
-		fmt.Fprintln(o.Out, "steam: this is Flatpak Steam, which allows no new namespaces: games get Landlock and seccomp only (winewarden doctor shows the profile)")
+		fmt.Fprintln(o.Out, "steam: "+flatpakNote)
 	}
 	fmt.Fprintf(o.Out, "steam: restart Steam, then choose %q in a game's Properties > Compatibility.\n", launcher.ToolName)
 	fmt.Fprintln(o.Out, "steam: choose the Proton it runs with: winewarden steam proton APPID \"Proton 9.0\" (or `default` for every game)")

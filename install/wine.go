@@ -116,7 +116,7 @@ func wineVersion(o Options, launcherName, versions, flatpak, base string) (strin
 		return "", err
 	}
 	if inFlatpak && !o.DryRun {
-		fmt.Fprintf(o.Out, "%s: this is the Flatpak build, which allows no new namespaces: games get Landlock and seccomp only\n", launcherName)
+		fmt.Fprintln(o.Out, launcherName+": "+flatpakNote)
 	}
 	return name, nil
 }
