@@ -5,7 +5,7 @@ _winewarden() {
     prev=${COMP_WORDS[COMP_CWORD-1]}
     cmd=${COMP_WORDS[1]}
     if [ "$COMP_CWORD" -eq 1 ]; then
-        COMPREPLY=($(compgen -W "run status monitor report trust install uninstall init doctor help" -- "$cur"))
+        COMPREPLY=($(compgen -W "run status monitor report trust install uninstall steam init doctor help" -- "$cur"))
         return
     fi
     case "$cmd" in
@@ -35,6 +35,10 @@ _winewarden() {
             COMPREPLY=($(compgen -W "steam lutris heroic bottles all" -- "$cur"))
         else
             COMPREPLY=($(compgen -W "--dry-run --wine --game --prefix-command --bottle --program" -- "$cur"))
+        fi ;;
+    steam)
+        if [ "$COMP_CWORD" -eq 2 ]; then
+            COMPREPLY=($(compgen -W "protons proton help" -- "$cur"))
         fi ;;
     init) COMPREPLY=($(compgen -W "--force" -- "$cur")) ;;
     esac

@@ -1,5 +1,5 @@
 # fish completion for winewarden
-set -l commands run status monitor report trust install uninstall init doctor help
+set -l commands run status monitor report trust install uninstall steam init doctor help
 complete -c winewarden -f -n "not __fish_seen_subcommand_from $commands" -a "$commands"
 complete -c winewarden -n "__fish_seen_subcommand_from run" -l game-id -r -d "game identity"
 complete -c winewarden -n "__fish_seen_subcommand_from run" -l game-dir -r -a "(__fish_complete_directories)" -d "install directory"
@@ -17,4 +17,5 @@ complete -c winewarden -n "__fish_seen_subcommand_from install" -l game -r
 complete -c winewarden -n "__fish_seen_subcommand_from install" -l prefix-command
 complete -c winewarden -n "__fish_seen_subcommand_from install" -l bottle -r
 complete -c winewarden -n "__fish_seen_subcommand_from install" -l program -r
+complete -c winewarden -f -n "__fish_seen_subcommand_from steam" -a "protons proton help"
 complete -c winewarden -n "__fish_seen_subcommand_from init" -l force

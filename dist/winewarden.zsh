@@ -11,6 +11,7 @@ _winewarden() {
         'trust:see or change a game'"'"'s trust tier'
         'install:put WineWarden into a game launcher'
         'uninstall:take WineWarden out of a game launcher'
+        'steam:list Protons, or choose the one a game runs with'
         'init:write a commented default config file'
         'doctor:check what this machine can enforce'
         'help:show the usage'
@@ -30,6 +31,7 @@ _winewarden() {
     install|uninstall) _arguments '1:launcher:(steam lutris heroic bottles all)' '--dry-run[change nothing]' \
         '--wine[base Wine version]:name:' '--game[Heroic app name]:app:' '--prefix-command[Lutris prefix_command]' \
         '--bottle[bottle name]:bottle:' '--program[program name]:program:' ;;
+    steam) _arguments '1:action:(protons proton help)' ;;
     init) _arguments '--force[overwrite the config file]' ;;
     esac
 }

@@ -62,8 +62,7 @@ func Heroic(o Options, appName string) error {
 		return addHeroicWrapper(old, path, section[0], wrapper{Exe: o.Binary, Args: "run --"})
 	}, 0)
 	if err != nil {
-		s.finish()
-		return err
+		return s.abort(err)
 	}
 	if err := s.finish(); err != nil || o.DryRun {
 		return err

@@ -310,6 +310,15 @@ func TestWineVersionsForLutrisAndBottles(t *testing.T) {
 			t.Errorf("%s ran:\n%s\nwant:\n%s", tc.script, out, want)
 		}
 	}
+	// Version queries and wineserver's stop and wait go to the real
+	// programs, outside the sandbox.
+	for _, tc := range [][]string{{"wine", "--version"}, {"wineserver", "-k"}, {"wineserver", "-w"}} {
+		script := filepath.Join(home, ".local/share/lutris/runners/wine/winewarden-lutris-GE 8/bin", tc[0])
+		out, err := exec.Command(script, tc[1]).Output()
+		if err != nil || len(out) != 0 {
+			t.Errorf("%s %s went through winewarden: %q %v", tc[0], tc[1], out, err)
+		}
+	}
 	if err := Lutris(o, "winewarden-lutris-GE 8"); err == nil {
 		t.Error("a WineWarden version was accepted as the base of another")
 	}
@@ -464,5 +473,48 @@ func TestCorruptedYAMLLeftAlone(t *testing.T) {
 			}
 			sameFiles(t, before, snapshot(t, home))
 		})
+	}
+}
+
+func TestReinstallAfterLauncherChangeKeepsItsChange(t *testing.T) {
+	home := t.TempDir()
+	path := filepath.Join(home, ".config/heroic/config.json")
+	writeFile(t, path, `{"defaultSettings": {"wrapperOptions": []}, "version": "v0"}`+"\n", 0o644)
+	o, _ := options(t, home, "/opt/winewarden")
+	if err := Heroic(o, ""); err != nil {
+		t.Fatal(err)
+	}
+	// Heroic saves its settings: the wrapper removed, a language added.
+	changed := `{"defaultSettings": {"wrapperOptions": [], "language": "de"}, "version": "v0"}` + "\n"
+	writeFile(t, path, changed, 0o644)
+	if err := Heroic(o, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := Uninstall(o, "heroic"); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, path); got != changed {
+		t.Errorf("uninstall restored an older copy:\n%s\nwant Heroic's latest:\n%s", got, changed)
+	}
+}
+
+func TestKeptFileLeavesRecord(t *testing.T) {
+	home := t.TempDir()
+	path := filepath.Join(home, ".config/heroic/config.json")
+	writeFile(t, path, `{"defaultSettings": {}, "version": "v0"}`, 0o644)
+	o, out := options(t, home, "/opt/winewarden")
+	if err := Heroic(o, ""); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, `{"defaultSettings": {"language": "de"}, "version": "v0"}`, 0o644)
+	if err := Uninstall(o, "heroic"); err == nil {
+		t.Error("a changed file was restored over")
+	}
+	out.Reset()
+	if err := Uninstall(o, "heroic"); err != nil || !strings.Contains(out.String(), "nothing installed") {
+		t.Errorf("a second uninstall: %v\n%s", err, out)
+	}
+	if n := Installed(o.DataHome)["heroic"]; n != 0 {
+		t.Errorf("%d heroic files still recorded", n)
 	}
 }

@@ -126,9 +126,9 @@ type session struct {
 	rec      *record
 	stamp    string
 	changed  int
-	// made holds the directories created so far, which a dry run only
+	// madeDirs holds the directories created so far, which a dry run only
 	// pretends to create.
-	made map[string]bool
+	madeDirs map[string]bool
 }
 
 func begin(o Options, launcher string) (*session, error) {
@@ -136,7 +136,7 @@ func begin(o Options, launcher string) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &session{o: o, launcher: launcher, rec: rec, stamp: time.Now().UTC().Format("20060102T150405Z"), made: map[string]bool{}}, nil
+	return &session{o: o, launcher: launcher, rec: rec, stamp: time.Now().UTC().Format("20060102T150405Z"), madeDirs: map[string]bool{}}, nil
 }
 
 func (s *session) say(format string, args ...any) {
@@ -152,7 +152,7 @@ func (s *session) say(format string, args ...any) {
 func (s *session) mkdir(dir string) error {
 	var missing []string
 	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Lstat(d); err == nil || s.made[d] {
+		if _, err := os.Lstat(d); err == nil || s.madeDirs[d] {
 			break
 		}
 		missing = append(missing, d)
@@ -163,7 +163,7 @@ func (s *session) mkdir(dir string) error {
 	for i := len(missing) - 1; i >= 0; i-- {
 		d := missing[i]
 		s.say("create directory %s", d)
-		s.made[d] = true
+		s.madeDirs[d] = true
 		if !s.o.DryRun {
 			if err := os.Mkdir(d, 0o755); err != nil {
 				return err
@@ -235,7 +235,14 @@ func (s *session) replace(path string, edit func([]byte) ([]byte, error), mode o
 		return nil
 	}
 	e := s.rec.find(path)
-	if e == nil {
+	// A file edited before and changed since, by the launcher or by hand,
+	// is backed up again: uninstall restores the file as it was just
+	// before this edit, not an older copy.
+	if e != nil && e.Backup != "" && digest(old) != e.SHA256 {
+		s.say("%s changed since the last install", path)
+		e.Backup = ""
+	}
+	if e == nil || (!e.Created && e.Backup == "") {
 		backup := filepath.Join(s.o.DataHome, "backups", s.stamp, strings.TrimPrefix(filepath.Clean(path), "/"))
 		s.say("back up %s to %s", path, backup)
 		if !s.o.DryRun {
@@ -246,8 +253,11 @@ func (s *session) replace(path string, edit func([]byte) ([]byte, error), mode o
 				return err
 			}
 		}
-		s.rec.Entries = append(s.rec.Entries, Entry{Launcher: s.launcher, Path: path, Backup: backup})
-		e = &s.rec.Entries[len(s.rec.Entries)-1]
+		if e == nil {
+			s.rec.Entries = append(s.rec.Entries, Entry{Launcher: s.launcher, Path: path})
+			e = &s.rec.Entries[len(s.rec.Entries)-1]
+		}
+		e.Backup = backup
 	}
 	s.say("edit %s", path)
 	if !s.o.DryRun {
@@ -258,6 +268,15 @@ func (s *session) replace(path string, edit func([]byte) ([]byte, error), mode o
 	e.SHA256 = digest(content)
 	s.changed++
 	return nil
+}
+
+// abort saves what an install changed before it failed, without claiming
+// that nothing changed.
+func (s *session) abort(err error) error {
+	if saveErr := s.rec.save(s.o); saveErr != nil {
+		return errors.Join(err, saveErr)
+	}
+	return err
 }
 
 func (s *session) finish() error {
@@ -275,28 +294,30 @@ func Uninstall(o Options, launcher string) error {
 	if err != nil {
 		return err
 	}
-	var kept []Entry
+	var others []Entry
 	var mine []Entry
 	for _, e := range s.rec.Entries {
 		if e.Launcher == launcher {
 			mine = append(mine, e)
 		} else {
-			kept = append(kept, e)
+			others = append(others, e)
 		}
 	}
 	// Deepest paths first, so files go before their directories.
 	sort.SliceStable(mine, func(i, j int) bool { return len(mine[i].Path) > len(mine[j].Path) })
 	var problems []error
 	for _, e := range mine {
+		// A file kept because it changed leaves the record too: it is
+		// reported once, with its backup, and no longer counts as
+		// installed.
 		if err := s.undo(e); err != nil {
 			problems = append(problems, err)
-			kept = append(kept, e)
 		}
 	}
 	if len(mine) == 0 {
 		fmt.Fprintf(o.Out, "%s: nothing installed\n", launcher)
 	}
-	s.rec.Entries = kept
+	s.rec.Entries = others
 	if err := s.rec.save(o); err != nil {
 		problems = append(problems, err)
 	}

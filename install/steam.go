@@ -62,8 +62,7 @@ func Steam(o Options) error {
 		{"winewarden", binary, 0o755},
 	} {
 		if err := s.put(filepath.Join(dir, f.name), f.content, f.mode); err != nil {
-			s.finish()
-			return err
+			return s.abort(err)
 		}
 	}
 	if err := s.finish(); err != nil || o.DryRun {

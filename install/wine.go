@@ -50,6 +50,15 @@ func wineScripts(binary, bin, launcherName string) map[string][]byte {
 		var b bytes.Buffer
 		fmt.Fprintf(&b, "#!/bin/sh\n# Runs %s in the WineWarden sandbox. Written by `winewarden install %s`;\n", real, launcherName)
 		fmt.Fprintf(&b, "# `winewarden uninstall %s` removes it.\n", launcherName)
+		// Launchers ask for the version and stop or wait for a prefix's
+		// wineserver outside any game. Those calls run no Windows code,
+		// and the game's wineserver lives in its sandbox anyway, so they
+		// go to the real program.
+		passThrough := "--version|--help"
+		if tool == "wineserver" {
+			passThrough = "-k*|-w*|--kill*|--wait*|--version|--help|-h"
+		}
+		fmt.Fprintf(&b, "case \"$1\" in %s) exec %s \"$@\" ;; esac\n", passThrough, shellQuote(real))
 		fmt.Fprintf(&b, "exec %s run -- %s \"$@\"\n", shellQuote(binary), shellQuote(real))
 		out[tool] = b.Bytes()
 	}
@@ -109,8 +118,7 @@ func wineVersion(o Options, launcherName, versions, flatpak, base string) (strin
 		return "", err
 	}
 	if err := putWineVersion(s, filepath.Join(versions, name), o.Binary, bin); err != nil {
-		s.finish()
-		return "", err
+		return "", s.abort(err)
 	}
 	if err := s.finish(); err != nil {
 		return "", err
@@ -198,8 +206,7 @@ func LutrisPrefixCommand(o Options) error {
 		return encodeYAML(doc)
 	}, 0)
 	if err != nil {
-		s.finish()
-		return err
+		return s.abort(err)
 	}
 	return s.finish()
 }
@@ -266,8 +273,7 @@ func BottlesProgram(o Options, bottle, program string) error {
 		return nil, fmt.Errorf("bottle %q has no program %q; its programs: %s", bottle, program, strings.Join(names, ", "))
 	}, 0)
 	if err != nil {
-		s.finish()
-		return err
+		return s.abort(err)
 	}
 	return s.finish()
 }

@@ -18,11 +18,15 @@ const (
 )
 
 // LutrisDir returns Lutris's config directory: ~/.config/lutris when it
-// exists, as older Lutris versions use, else ~/.local/share/lutris.
+// holds game configs or system options, as older Lutris versions keep
+// them there, else ~/.local/share/lutris. An empty ~/.config/lutris left
+// by an upgrade does not count.
 func LutrisDir(home string) string {
 	old := filepath.Join(home, ".config", "lutris")
-	if info, err := os.Stat(old); err == nil && info.IsDir() {
-		return old
+	for _, name := range []string{"games", "system.yml"} {
+		if _, err := os.Stat(filepath.Join(old, name)); err == nil {
+			return old
+		}
 	}
 	return filepath.Join(home, ".local", "share", "lutris")
 }

@@ -26,6 +26,7 @@ verb="$1"
 shift
 case "$verb" in
 run|waitforexitandrun) ;;
+getcompatpath|getnativepath) echo "$verb $1"; exit 0 ;;
 *) echo "proton: unknown verb $verb" >&2; exit 1 ;;
 esac
 export WINEPREFIX="$STEAM_COMPAT_DATA_PATH/pfx"
@@ -167,5 +168,18 @@ func TestSteamCompatibilityTool(t *testing.T) {
 		if ev.Kind == audit.KindSessionStart && audit.FieldString(ev.Fields, "game_id") != "steam-31337" {
 			t.Errorf("game id %q, want steam-31337", audit.FieldString(ev.Fields, "game_id"))
 		}
+	}
+
+	// Path conversions run in the sandbox too, but are no game sessions:
+	// they leave the score and the streak of clean sessions alone.
+	before := e.run(t, []string{"trust", "show", "steam-31337"}).stdout
+	for range 3 {
+		r = e.run(t, []string{"compat", "getcompatpath", "--", "/tmp/x"}, steamEnv...)
+		if r.code != 0 || !strings.Contains(r.stdout, "getcompatpath /tmp/x") {
+			t.Fatalf("getcompatpath: exit %d, stdout %q", r.code, r.stdout)
+		}
+	}
+	if after := e.run(t, []string{"trust", "show", "steam-31337"}).stdout; after != before {
+		t.Errorf("path conversions changed the trust state:\n%s\nwas:\n%s", after, before)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/winewarden/winewarden/install"
 	"github.com/winewarden/winewarden/launcher"
@@ -69,6 +70,22 @@ func InstallCommand(args []string, uninstall bool, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "winewarden: --bottle and --program go together\n\n%s", installUsage)
 		return ExitUsage
 	}
+	// Each flag belongs to one launcher; given to another it would be
+	// ignored, so it is refused instead.
+	for flagName, owner := range map[string]string{"wine": "lutris or bottles", "game": launcher.Heroic,
+		"prefix-command": launcher.Lutris, "bottle": launcher.Bottles, "program": launcher.Bottles} {
+		f := fs.Lookup(flagName)
+		set := false
+		fs.Visit(func(v *flag.Flag) { set = set || v == f })
+		if set && (uninstall || target != "all" && !strings.Contains(owner, target)) {
+			fmt.Fprintf(stderr, "winewarden: --%s is for install %s only\n", flagName, owner)
+			return ExitUsage
+		}
+	}
+	if gameSet(fs) && *game == "" {
+		fmt.Fprintln(stderr, "winewarden: --game needs a Heroic app name")
+		return ExitUsage
+	}
 	dirs, err := currentDirs()
 	if err != nil {
 		fmt.Fprintln(stderr, "winewarden:", err)
@@ -120,6 +137,13 @@ func InstallCommand(args []string, uninstall bool, stdout, stderr io.Writer) int
 		return 1
 	}
 	return 0
+}
+
+// gameSet reports whether --game was given, even as an empty string.
+func gameSet(fs *flag.FlagSet) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == "game" })
+	return set
 }
 
 // installedBinary returns the path of the running winewarden, which the

@@ -99,7 +99,11 @@ func describeLaunchers(cfg policy.Config) []string {
 	for _, l := range found {
 		state := "found, not set up (winewarden install " + l + ")"
 		if n := installed[l]; n > 0 {
-			state = fmt.Sprintf("set up: %d files installed or edited (winewarden uninstall %s)", n, l)
+			files := "files"
+			if n == 1 {
+				files = "file"
+			}
+			state = fmt.Sprintf("set up: %d %s installed or edited (winewarden uninstall %s)", n, files, l)
 		}
 		out = append(out, l+": "+state)
 	}

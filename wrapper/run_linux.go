@@ -135,6 +135,7 @@ func Run(opts Options) (int, error) {
 	if err != nil {
 		return ExitSetup, err
 	}
+	tr.utility = chain.Verb == "getcompatpath" || chain.Verb == "getnativepath"
 	cfg, profile := policy.Resolve(cfg, tr.tier().String())
 	mode := cfg.Network.Mode
 	if opts.Network != "" && opts.Network != mode {

@@ -132,6 +132,9 @@ func setTOMLString(path, table, key, value string) error {
 		}
 		text += "[" + table + "]\n" + line + "\n"
 	}
+	if !strings.HasSuffix(text, "\n") {
+		text += "\n"
+	}
 	if _, err := policy.ParseGame(policy.Default(), []byte(text), path); err != nil {
 		return fmt.Errorf("%s would not be a valid config after the change, so it was left as it is: %w", path, err)
 	}

@@ -19,6 +19,10 @@ import (
 // built, because the tier picks the policy, and written after the game
 // exits.
 type trustRun struct {
+	// utility is set for a run that is no game session, such as Steam's
+	// path conversions: a clean one leaves the score and the streak of
+	// clean sessions alone, while anything blocked still counts.
+	utility  bool
 	dataHome string
 	game     Game
 	prefix   string
@@ -226,6 +230,14 @@ func (t *trustRun) observe(e audit.Event) { t.tally.Add(e) }
 func (t *trustRun) finish(session string, start time.Time, duration time.Duration, logger *slog.Logger) audit.Event {
 	s := t.tally.Session(trust.Session{ID: session, Start: start, Duration: duration})
 	fields := map[string]any{"game_id": t.game.ID, "state_path": filepath.Join(t.dir, trust.FileName)}
+	if t.utility {
+		preview := *t.state
+		preview.History = nil
+		if trust.Apply(&preview, s, t.rules).Clean {
+			fields["utility"] = true
+			return audit.Event{Kind: audit.KindTrust, Detail: "trust unchanged: a clean launcher utility run is no game session", Fields: fields}
+		}
+	}
 	var applied trust.Entry
 	var final *trust.GameState
 	t.refreshCap()
