@@ -54,6 +54,11 @@ type Entry struct {
 	// tell whether someone changed the file since.
 	SHA256 string `json:"sha256"`
 	Dir    bool   `json:"dir,omitempty"`
+	// SteamApps lists the app ids an install mapped to WineWarden's tool
+	// in Steam's config.vdf. Steam rewrites that file on exit, so when it
+	// changed, uninstall takes these entries out instead of restoring
+	// the backup over Steam's own changes.
+	SteamApps []string `json:"steam_apps,omitempty"`
 }
 
 // record is the list of installed files, kept in DataHome/installed.json.
@@ -354,6 +359,9 @@ func (s *session) undo(e Entry) error {
 			return fmt.Errorf("restoring %s: its backup %s cannot be read: %w", e.Path, e.Backup, err)
 		}
 		if current, err := readRegular(e.Path); err == nil && digest(current) != e.SHA256 {
+			if len(e.SteamApps) > 0 {
+				return s.unmapSteamApps(e, current)
+			}
 			return fmt.Errorf("%s changed since it was edited, so it was kept; the original is in %s", e.Path, e.Backup)
 		}
 		info, err := os.Stat(e.Backup)

@@ -2,9 +2,12 @@ package install
 
 import (
 	"debug/elf"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/winewarden/winewarden"
 	"github.com/winewarden/winewarden/launcher"
@@ -90,4 +93,87 @@ func checkStatic(path string) error {
 		}
 	}
 	return nil
+}
+
+// SteamCompatTool maps each of apps (Steam app ids, or "default" for every
+// game) to WineWarden's tool in Steam's config.vdf, as a game's
+// Properties > Compatibility choice does. Steam writes that file over on
+// exit, so the edit is refused while Steam runs.
+func SteamCompatTool(o Options, apps []string) error {
+	root, err := launcher.SteamRoot(o.Home)
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for _, app := range apps {
+		if app == "default" {
+			app = "0"
+		}
+		if !isAppID(app) {
+			return fmt.Errorf("invalid Steam app id %q: use the game's app id or default", app)
+		}
+		ids = append(ids, app)
+	}
+	if running("steam") {
+		return errors.New("Steam is running and writes config.vdf over the change when it exits: quit Steam, then install again")
+	}
+	path := filepath.Join(root, "config", "config.vdf")
+	if !isFile(path) {
+		return fmt.Errorf("%s is missing: start Steam once, then install again", path)
+	}
+	s, err := begin(o, launcher.Steam)
+	if err != nil {
+		return err
+	}
+	err = s.replace(path, func(old []byte) ([]byte, error) {
+		data := old
+		for _, app := range ids {
+			if data, err = setCompatTool(data, path, app); err != nil {
+				return nil, err
+			}
+		}
+		return data, nil
+	}, 0)
+	if err != nil {
+		return s.abort(err)
+	}
+	if e := s.rec.find(path); e != nil {
+		for _, app := range ids {
+			if !slices.Contains(e.SteamApps, app) {
+				e.SteamApps = append(e.SteamApps, app)
+			}
+		}
+	}
+	return s.finish()
+}
+
+func isAppID(s string) bool {
+	if s == "" || len(s) > 10 {
+		return false
+	}
+	return strings.Trim(s, "0123456789") == ""
+}
+
+// unmapSteamApps takes the install's entries out of a config.vdf that
+// Steam rewrote since, keeping everything else Steam wrote.
+func (s *session) unmapSteamApps(e Entry, current []byte) error {
+	if running("steam") {
+		return fmt.Errorf("Steam is running and writes %s over any change when it exits: quit Steam, then uninstall again", e.Path)
+	}
+	data := current
+	for _, app := range e.SteamApps {
+		var err error
+		if data, err = removeCompatTool(data, e.Path, app); err != nil {
+			return err
+		}
+	}
+	s.say("take WineWarden out of %s (Steam changed the file since, so its backup %s is not put back)", e.Path, e.Backup)
+	if s.o.DryRun {
+		return nil
+	}
+	info, err := os.Stat(e.Path)
+	if err != nil {
+		return err
+	}
+	return writeAtomic(e.Path, data, info.Mode().Perm())
 }

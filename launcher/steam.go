@@ -85,6 +85,10 @@ func lookup(m map[string]any, keys ...string) (any, bool) {
 	return cur, true
 }
 
+// VDFString returns the string under keys of a parsed VDF file, matched
+// without regard to case, or "".
+func VDFString(m map[string]any, keys ...string) string { return lookupString(m, keys...) }
+
 func lookupString(m map[string]any, keys ...string) string {
 	v, _ := lookup(m, keys...)
 	s, _ := v.(string)

@@ -31,7 +31,9 @@ Flags:
   --dry-run    print what would change, and change nothing
   --wine NAME  the Wine that Lutris's and Bottles's version runs:
                "system" (default) or one of their Wine versions
-  --game APP   Heroic only: the app name of one game
+  --game APP   Heroic: the app name of one game. Steam: also choose the
+               tool for these app ids (comma-separated, or "default" for
+               every game) in Steam's config.vdf; quit Steam first
   --prefix-command
                Lutris only: set the system option prefix_command to
                "winewarden run --" instead of adding a Wine version
@@ -72,7 +74,7 @@ func InstallCommand(args []string, uninstall bool, stdout, stderr io.Writer) int
 	}
 	// Each flag belongs to one launcher; given to another it would be
 	// ignored, so it is refused instead.
-	for flagName, owner := range map[string]string{"wine": "lutris or bottles", "game": launcher.Heroic,
+	for flagName, owner := range map[string]string{"wine": "lutris or bottles", "game": "steam or heroic",
 		"prefix-command": launcher.Lutris, "bottle": launcher.Bottles, "program": launcher.Bottles} {
 		f := fs.Lookup(flagName)
 		set := false
@@ -82,8 +84,12 @@ func InstallCommand(args []string, uninstall bool, stdout, stderr io.Writer) int
 			return ExitUsage
 		}
 	}
+	if gameSet(fs) && target == "all" {
+		fmt.Fprintln(stderr, "winewarden: --game means app ids for steam and an app name for heroic: install one of them at a time")
+		return ExitUsage
+	}
 	if gameSet(fs) && *game == "" {
-		fmt.Fprintln(stderr, "winewarden: --game needs a Heroic app name")
+		fmt.Fprintln(stderr, "winewarden: --game needs a Heroic app name or Steam app ids")
 		return ExitUsage
 	}
 	dirs, err := currentDirs()
@@ -114,6 +120,9 @@ func InstallCommand(args []string, uninstall bool, stdout, stderr io.Writer) int
 			err = install.Uninstall(o, t)
 		case t == launcher.Steam:
 			err = install.Steam(o)
+			if err == nil && *game != "" {
+				err = install.SteamCompatTool(o, strings.Split(*game, ","))
+			}
 		case t == launcher.Lutris && *prefixCommand:
 			err = install.LutrisPrefixCommand(o)
 		case t == launcher.Lutris:
