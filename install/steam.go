@@ -79,18 +79,30 @@ func Steam(o Options) error {
 	return nil
 }
 
-// checkStatic rejects a dynamically linked binary, which would look for
-// its libraries inside Steam's runtime container and fail there.
-func checkStatic(path string) error {
+// IsDynamic reports whether an ELF program asks for a dynamic loader.
+func IsDynamic(path string) (bool, error) {
 	f, err := elf.Open(path)
 	if err != nil {
-		return fmt.Errorf("reading the winewarden binary %s: %w", path, err)
+		return false, err
 	}
 	defer f.Close()
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP {
-			return fmt.Errorf("%s is dynamically linked, and Steam runs compatibility tools inside its runtime container, where its libraries are missing: build a static binary with `make static` and install with bin/winewarden-static", path)
+			return true, nil
 		}
+	}
+	return false, nil
+}
+
+// checkStatic rejects a dynamically linked binary, which would look for
+// its libraries inside Steam's runtime container and fail there.
+func checkStatic(path string) error {
+	dynamic, err := IsDynamic(path)
+	if err != nil {
+		return fmt.Errorf("reading the winewarden binary %s: %w", path, err)
+	}
+	if dynamic {
+		return fmt.Errorf("%s is dynamically linked, and Steam runs compatibility tools inside its runtime container, where its libraries are missing: build a static binary with `make static` and install with bin/winewarden-static", path)
 	}
 	return nil
 }

@@ -37,6 +37,16 @@ func relaunchInside(chain launcher.Chain, flags []string, log *slog.Logger) erro
 	argv = append(argv, slices.DeleteFunc(slices.Clone(flags), func(f string) bool { return f == "--" })...)
 	argv = append(argv, "--")
 	argv = append(argv, chain.Target...)
+	if chain.Runtime != nil {
+		// The runtime's container shows the home directory but its own
+		// /usr, and its own libraries to a dynamic binary.
+		if home, _ := os.UserHomeDir(); home != "" && !policy.Within(self, home) {
+			log.Warn("winewarden is outside the home directory, which the Steam Linux Runtime's container may not show: install it with make install", "path", self)
+		}
+		if dynamic, err := install.IsDynamic(self); err == nil && dynamic {
+			log.Warn("winewarden is dynamically linked, and the Steam Linux Runtime's container has other libraries: install the static build with make install", "path", self)
+		}
+	}
 	log.Info("moving the sandbox inside the launcher's wrappers", "app_id", chain.AppID, "runtime", len(chain.Runtime) > 0)
 	return unix.Exec(argv[0], argv, os.Environ())
 }
