@@ -64,6 +64,7 @@ func Heroic(o Options, appName string) error {
 	if err != nil {
 		return s.abort(err)
 	}
+	s.setUndo(path, Undo{Kind: "heroic-wrapper", Name: section[0], Binary: o.Binary})
 	if err := s.finish(); err != nil || o.DryRun {
 		return err
 	}
@@ -116,4 +117,47 @@ func addHeroicWrapper(data []byte, name, section string, w wrapper) ([]byte, err
 func isDir(path string) bool {
 	info, err := os.Stat(path)
 	return err == nil && info.IsDir()
+}
+
+// removeHeroicWrapper takes every wrapper running binary out of section's
+// wrapperOptions.
+func removeHeroicWrapper(data []byte, name, section, binary string) ([]byte, error) {
+	doc, err := parseObject(data, name)
+	if err != nil {
+		return nil, err
+	}
+	raw, ok := doc.get(section)
+	if !ok {
+		return data, nil
+	}
+	var settings object
+	if err := json.Unmarshal(raw, &settings); err != nil {
+		return nil, fmt.Errorf("%s: %q is not an object, so the file was left as it is", name, section)
+	}
+	raw, ok = settings.get("wrapperOptions")
+	if !ok {
+		return data, nil
+	}
+	var wrappers []json.RawMessage
+	if err := json.Unmarshal(raw, &wrappers); err != nil {
+		return nil, fmt.Errorf("%s: wrapperOptions is not a list, so the file was left as it is", name)
+	}
+	kept := wrappers[:0]
+	for _, raw := range wrappers {
+		var w wrapper
+		if json.Unmarshal(raw, &w) == nil && w.Exe == binary {
+			continue
+		}
+		kept = append(kept, raw)
+	}
+	if len(kept) == len(wrappers) {
+		return data, nil
+	}
+	if err := settings.set("wrapperOptions", kept); err != nil {
+		return nil, err
+	}
+	if err := doc.set(section, settings); err != nil {
+		return nil, err
+	}
+	return formatLike(doc, data)
 }

@@ -498,23 +498,50 @@ func TestReinstallAfterLauncherChangeKeepsItsChange(t *testing.T) {
 	}
 }
 
-func TestKeptFileLeavesRecord(t *testing.T) {
+func TestUninstallTakesEditOutOfChangedFile(t *testing.T) {
 	home := t.TempDir()
-	path := filepath.Join(home, ".config/heroic/config.json")
-	writeFile(t, path, `{"defaultSettings": {}, "version": "v0"}`, 0o644)
+	heroic := filepath.Join(home, ".config/heroic/config.json")
+	writeFile(t, heroic, `{"defaultSettings": {"wrapperOptions": [{"exe": "gamemoderun", "args": ""}]}, "version": "v0"}`, 0o644)
+	lutris := filepath.Join(home, ".local/share/lutris/system.yml")
+	writeFile(t, lutris, "system:\n  gamemode: true\n", 0o644)
+	bottle := filepath.Join(home, ".local/share/bottles/bottles/Games/bottle.yml")
+	writeFile(t, bottle, bottleYAML, 0o644)
 	o, out := options(t, home, "/opt/winewarden")
 	if err := Heroic(o, ""); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, path, `{"defaultSettings": {"language": "de"}, "version": "v0"}`, 0o644)
-	if err := Uninstall(o, "heroic"); err == nil {
-		t.Error("a changed file was restored over")
+	if err := LutrisPrefixCommand(o); err != nil {
+		t.Fatal(err)
+	}
+	if err := BottlesProgram(o, "Games", "Game"); err != nil {
+		t.Fatal(err)
+	}
+	// Each launcher saves its settings afterwards, with a change of its own.
+	writeFile(t, heroic, strings.Replace(readFile(t, heroic), `"version": "v0"`, `"version": "v0", "language": "de"`, 1), 0o644)
+	writeFile(t, lutris, readFile(t, lutris)+"wine:\n  version: lutris-8\n", 0o644)
+	writeFile(t, bottle, readFile(t, bottle)+"Versioning: true\n", 0o644)
+	for _, l := range []string{"heroic", "lutris", "bottles"} {
+		if err := Uninstall(o, l); err != nil {
+			t.Fatalf("%s: %v", l, err)
+		}
+	}
+	for path, want := range map[string][]string{
+		heroic: {`"language": "de"`, `"exe": "gamemoderun"`},
+		lutris: {"version: lutris-8", "gamemode: true"},
+		bottle: {"Versioning: true", "arguments: DXVK_HUD=1 %command% -windowed"},
+	} {
+		got := readFile(t, path)
+		if strings.Contains(got, "/opt/winewarden") {
+			t.Errorf("%s still runs WineWarden:\n%s", path, got)
+		}
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s lost %q:\n%s", path, w, got)
+			}
+		}
 	}
 	out.Reset()
 	if err := Uninstall(o, "heroic"); err != nil || !strings.Contains(out.String(), "nothing installed") {
 		t.Errorf("a second uninstall: %v\n%s", err, out)
-	}
-	if n := Installed(o.DataHome)["heroic"]; n != 0 {
-		t.Errorf("%d heroic files still recorded", n)
 	}
 }

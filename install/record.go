@@ -59,6 +59,20 @@ type Entry struct {
 	// changed, uninstall takes these entries out instead of restoring
 	// the backup over Steam's own changes.
 	SteamApps []string `json:"steam_apps,omitempty"`
+	// Undo names the edit, for files the launcher rewrites in normal use:
+	// when such a file changed since, uninstall takes out just that edit
+	// instead of restoring the backup over the launcher's changes.
+	Undo *Undo `json:"undo,omitempty"`
+}
+
+// Undo describes one edit that uninstall can take out of a file again.
+type Undo struct {
+	// Kind is heroic-wrapper, lutris-prefix-command or bottles-program.
+	Kind string `json:"kind"`
+	// Name is the Heroic settings section or the Bottles program.
+	Name string `json:"name,omitempty"`
+	// Binary is the winewarden path the edit wrote.
+	Binary string `json:"binary"`
 }
 
 // record is the list of installed files, kept in DataHome/installed.json.
@@ -362,6 +376,9 @@ func (s *session) undo(e Entry) error {
 			if len(e.SteamApps) > 0 {
 				return s.unmapSteamApps(e, current)
 			}
+			if e.Undo != nil {
+				return s.takeOut(e, current)
+			}
 			return fmt.Errorf("%s changed since it was edited, so it was kept; the original is in %s", e.Path, e.Backup)
 		}
 		info, err := os.Stat(e.Backup)
@@ -374,6 +391,42 @@ func (s *session) undo(e Entry) error {
 		}
 	}
 	return nil
+}
+
+// takeOut removes one recorded edit from a file the launcher changed
+// since, keeping the launcher's changes.
+func (s *session) takeOut(e Entry, current []byte) error {
+	var out []byte
+	var err error
+	switch e.Undo.Kind {
+	case "heroic-wrapper":
+		out, err = removeHeroicWrapper(current, e.Path, e.Undo.Name, e.Undo.Binary)
+	case "lutris-prefix-command":
+		out, err = removePrefixCommand(current, e.Path, e.Undo.Binary)
+	case "bottles-program":
+		out, err = unwrapBottlesProgram(current, e.Path, e.Undo.Name, e.Undo.Binary)
+	default:
+		return fmt.Errorf("%s changed since it was edited, so it was kept; the original is in %s", e.Path, e.Backup)
+	}
+	if err != nil {
+		return fmt.Errorf("%w; the original is in %s", err, e.Backup)
+	}
+	s.say("take WineWarden out of %s (it changed since, so its backup %s is not put back)", e.Path, e.Backup)
+	if s.o.DryRun {
+		return nil
+	}
+	info, err := os.Stat(e.Path)
+	if err != nil {
+		return err
+	}
+	return writeAtomic(e.Path, out, info.Mode().Perm())
+}
+
+// setUndo records how uninstall can take an edit out of path.
+func (s *session) setUndo(path string, u Undo) {
+	if e := s.rec.find(path); e != nil && !e.Created {
+		e.Undo = &u
+	}
 }
 
 func digest(b []byte) string {

@@ -179,6 +179,15 @@ func LutrisPrefixCommand(o Options) error {
 		return errors.New("Lutris is running and would write its settings over the change: quit Lutris, then install again")
 	}
 	path := filepath.Join(launcher.LutrisDir(o.Home), "system.yml")
+	for _, fp := range []string{
+		filepath.Join(o.Home, ".var", "app", "net.lutris.Lutris", "config", "lutris", "system.yml"),
+		filepath.Join(o.Home, ".var", "app", "net.lutris.Lutris", "data", "lutris", "system.yml"),
+	} {
+		if !isFile(path) && isFile(fp) {
+			path = fp
+			fmt.Fprintln(o.Out, "lutris: "+flatpakNote)
+		}
+	}
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("Lutris has no system options yet (%s is missing): open Lutris's Preferences > Global options once, then install again", path)
 	}
@@ -208,6 +217,7 @@ func LutrisPrefixCommand(o Options) error {
 	if err != nil {
 		return s.abort(err)
 	}
+	s.setUndo(path, Undo{Kind: "lutris-prefix-command", Binary: o.Binary})
 	return s.finish()
 }
 
@@ -275,5 +285,60 @@ func BottlesProgram(o Options, bottle, program string) error {
 	if err != nil {
 		return s.abort(err)
 	}
+	s.setUndo(path, Undo{Kind: "bottles-program", Name: program, Binary: o.Binary})
 	return s.finish()
+}
+
+// removePrefixCommand clears Lutris's prefix_command when it is the one
+// the install wrote.
+func removePrefixCommand(data []byte, name, binary string) ([]byte, error) {
+	doc, err := yamlDocument(data, name)
+	if err != nil {
+		return nil, err
+	}
+	system := mappingValue(doc.Content[0], "system")
+	if system == nil || system.Kind != yaml.MappingNode {
+		return data, nil
+	}
+	for i := 0; i+1 < len(system.Content); i += 2 {
+		if system.Content[i].Value == "prefix_command" && system.Content[i+1].Value == shellQuote(binary)+" run --" {
+			system.Content = append(system.Content[:i], system.Content[i+2:]...)
+			return encodeYAML(doc)
+		}
+	}
+	return data, nil
+}
+
+// unwrapBottlesProgram takes `winewarden run --` out of a program's launch
+// options, leaving %command% and the program's own arguments.
+func unwrapBottlesProgram(data []byte, name, program, binary string) ([]byte, error) {
+	doc, err := yamlDocument(data, name)
+	if err != nil {
+		return nil, err
+	}
+	programs := mappingValue(doc.Content[0], "External_Programs")
+	if programs == nil || programs.Kind != yaml.MappingNode {
+		return data, nil
+	}
+	wrap := shellQuote(binary) + " run -- %command%"
+	for i := 1; i < len(programs.Content); i += 2 {
+		p := programs.Content[i]
+		if p.Kind != yaml.MappingNode {
+			continue
+		}
+		if v := mappingValue(p, "name"); v == nil || v.Value != program {
+			continue
+		}
+		args := mappingValue(p, "arguments")
+		if args == nil || !strings.Contains(args.Value, wrap) {
+			return data, nil
+		}
+		value := strings.TrimSpace(strings.Replace(args.Value, wrap, "%command%", 1))
+		if value == "%command%" {
+			value = ""
+		}
+		setScalar(p, "arguments", value)
+		return encodeYAML(doc)
+	}
+	return data, nil
 }

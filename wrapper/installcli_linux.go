@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -64,6 +65,13 @@ func InstallCommand(args []string, uninstall bool, stdout, stderr io.Writer) int
 		}
 		return ExitUsage
 	}
+	// The launcher may also come after the flags.
+	if target == "all" && fs.NArg() > 0 {
+		target = fs.Arg(0)
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return ExitUsage
+		}
+	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "winewarden: unexpected argument %q\n\n%s", fs.Arg(0), installUsage)
 		return ExitUsage
@@ -103,6 +111,11 @@ func InstallCommand(args []string, uninstall bool, stdout, stderr io.Writer) int
 		return 1
 	}
 	o := install.Options{Home: dirs.Home, DataHome: dirs.DataHome, Binary: binary, DryRun: *dryRun, Out: stdout}
+	// The launchers get this binary's full path, so it has to stay where
+	// it is: a build tree's bin/ goes away with make clean.
+	if onPath, err := exec.LookPath("winewarden"); !uninstall && (err != nil || !sameFile(onPath, binary)) {
+		fmt.Fprintf(stderr, "winewarden: note: the launchers will run %s, which is not the winewarden on PATH; after make install, run ~/.local/bin/winewarden install instead\n", binary)
+	}
 
 	targets := []string{target}
 	if target == "all" {
@@ -153,6 +166,12 @@ func gameSet(fs *flag.FlagSet) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == "game" })
 	return set
+}
+
+func sameFile(a, b string) bool {
+	ia, errA := os.Stat(a)
+	ib, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(ia, ib)
 }
 
 // installedBinary returns the path of the running winewarden, which the

@@ -21,12 +21,14 @@ const usage = `winewarden runs Windows games in a sandbox.
 Usage:
   winewarden run [flags] -- CMD [ARGS...]   run a Wine/Proton command line in the sandbox
   winewarden status                         running sessions and known games with tier and score
-  winewarden monitor [--session ID]         live dashboard of a running session, or a replay of a finished one
+  winewarden monitor [--session ID|last] [--speed N]
+                                            live dashboard of a running session, or a replay of a finished one
   winewarden report [SESSION|--last] [--json] [--no-redact]
                                             what a session blocked, contacted and started
   winewarden trust list|show|set|reset ...  see or change a game's trust tier (winewarden trust help)
   winewarden install [LAUNCHER] [--dry-run] put WineWarden into Steam, Lutris, Heroic or Bottles
-  winewarden uninstall [LAUNCHER]           take it out again, restoring the edited files
+  winewarden uninstall [LAUNCHER] [--dry-run]
+                                            take it out again, restoring the edited files
   winewarden steam protons|proton ...       list Protons, or choose the one a game runs with
   winewarden init [--force]                 write a commented default config file
   winewarden doctor                         check what this machine can enforce
