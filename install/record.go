@@ -373,10 +373,7 @@ func (s *session) undo(e Entry) error {
 			return fmt.Errorf("restoring %s: its backup %s cannot be read: %w", e.Path, e.Backup, err)
 		}
 		if current, err := readRegular(e.Path); err == nil && digest(current) != e.SHA256 {
-			if len(e.SteamApps) > 0 {
-				return s.unmapSteamApps(e, current)
-			}
-			if e.Undo != nil {
+			if len(e.SteamApps) > 0 || e.Undo != nil {
 				return s.takeOut(e, current)
 			}
 			return fmt.Errorf("%s changed since it was edited, so it was kept; the original is in %s", e.Path, e.Backup)
@@ -398,12 +395,18 @@ func (s *session) undo(e Entry) error {
 func (s *session) takeOut(e Entry, current []byte) error {
 	var out []byte
 	var err error
-	switch e.Undo.Kind {
-	case "heroic-wrapper":
+	kind := ""
+	if e.Undo != nil {
+		kind = e.Undo.Kind
+	}
+	switch {
+	case len(e.SteamApps) > 0:
+		out, err = unmapSteamApps(e, current)
+	case kind == "heroic-wrapper":
 		out, err = removeHeroicWrapper(current, e.Path, e.Undo.Name, e.Undo.Binary)
-	case "lutris-prefix-command":
+	case kind == "lutris-prefix-command":
 		out, err = removePrefixCommand(current, e.Path, e.Undo.Binary)
-	case "bottles-program":
+	case kind == "bottles-program":
 		out, err = unwrapBottlesProgram(current, e.Path, e.Undo.Name, e.Undo.Binary)
 	default:
 		return fmt.Errorf("%s changed since it was edited, so it was kept; the original is in %s", e.Path, e.Backup)

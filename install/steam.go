@@ -168,24 +168,16 @@ func isAppID(s string) bool {
 
 // unmapSteamApps takes the install's entries out of a config.vdf that
 // Steam rewrote since, keeping everything else Steam wrote.
-func (s *session) unmapSteamApps(e Entry, current []byte) error {
+func unmapSteamApps(e Entry, current []byte) ([]byte, error) {
 	if running("steam") {
-		return fmt.Errorf("Steam is running and writes %s over any change when it exits: quit Steam, then uninstall again", e.Path)
+		return nil, fmt.Errorf("Steam is running and writes %s over any change when it exits: quit Steam, then uninstall again", e.Path)
 	}
 	data := current
 	for _, app := range e.SteamApps {
 		var err error
 		if data, err = removeCompatTool(data, e.Path, app); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	s.say("take WineWarden out of %s (Steam changed the file since, so its backup %s is not put back)", e.Path, e.Backup)
-	if s.o.DryRun {
-		return nil
-	}
-	info, err := os.Stat(e.Path)
-	if err != nil {
-		return err
-	}
-	return writeAtomic(e.Path, data, info.Mode().Perm())
+	return data, nil
 }
