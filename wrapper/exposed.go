@@ -58,8 +58,11 @@ func checkNotPrivate(kind, dir string, dirs xdgDirs, allowedInside string) error
 
 // withHint adds what the user can do about a rejected directory.
 func withHint(kind string, err error) error {
-	if kind == "Wine prefix" {
+	switch kind {
+	case "Wine prefix":
 		return fmt.Errorf("%w: unset WINEPREFIX to give the game a prefix of its own, or set it to another directory", err)
+	case "launcher runtime":
+		return fmt.Errorf("%w: use a Proton build in a folder of its own, such as Steam's steamapps/common/Proton 9.0", err)
 	}
 	return fmt.Errorf("%w: move the game into a folder of its own, or pass --game-dir with that folder", err)
 }
