@@ -183,3 +183,18 @@ func TestSteamCompatibilityTool(t *testing.T) {
 		t.Errorf("path conversions changed the trust state:\n%s\nwas:\n%s", after, before)
 	}
 }
+
+func TestProtonInSacredZoneRefused(t *testing.T) {
+	e := needWine(t)
+	proton := filepath.Join(e.home, ".ssh", "proton-build", "proton")
+	writeExecutable(t, proton, standInProton)
+	t.Cleanup(func() { os.RemoveAll(filepath.Dir(proton)) })
+	r := e.run(t, []string{"run", "--", proton, "run", e.probeExe, "exit", "0"},
+		"SteamAppId=999", "STEAM_COMPAT_DATA_PATH="+filepath.Join(t.TempDir(), "compatdata/999"))
+	if r.code != 125 || !strings.Contains(r.stderr, "sacred zone") || !strings.Contains(r.stderr, "Proton build in a folder of its own") {
+		t.Errorf("a Proton inside ~/.ssh: exit %d\n%s", r.code, r.stderr)
+	}
+	if r.has(audit.KindProcess, "") {
+		t.Error("something ran in the sandbox")
+	}
+}
