@@ -57,9 +57,9 @@ func TestFollowCatchesUpAfterFallingBehind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Nobody reads the feed while the session logs far more than the
-	// feed and the session's buffer for this reader hold, so the session
-	// cuts the reader off.
+	// The feed is not read while the session logs far more events than
+	// the feed and the session's buffer for this reader can take, so the
+	// session cuts the reader off.
 	const n = 30_000
 	for i := range n {
 		log.Emit(audit.Event{Kind: audit.KindWarning, Detail: fmt.Sprint(i)})

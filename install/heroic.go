@@ -43,29 +43,25 @@ func Heroic(o Options, appName string) error {
 		return errors.New("Heroic is running and would write its settings over the change: quit Heroic, then install again")
 	}
 	path := filepath.Join(dir, "config.json")
-	section := []string{"defaultSettings"}
+	section := "defaultSettings"
 	if appName != "" {
 		if strings.ContainsAny(appName, "/\x00") || appName == "." || appName == ".." {
 			return fmt.Errorf("invalid Heroic app name %q", appName)
 		}
 		path = filepath.Join(dir, "GamesConfig", appName+".json")
-		section = []string{appName}
+		section = appName
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("Heroic has no settings for %q yet (%s is missing): open the game's settings in Heroic once, then install again", appName, path)
 		}
 	}
-	s, err := begin(o, launcher.Heroic)
-	if err != nil {
-		return err
+
+	edit := func(old []byte) ([]byte, error) {
+		return addHeroicWrapper(old, path, section, wrapper{Exe: o.Binary, Args: "run --"})
 	}
-	err = s.replace(path, func(old []byte) ([]byte, error) {
-		return addHeroicWrapper(old, path, section[0], wrapper{Exe: o.Binary, Args: "run --"})
-	}, 0)
-	if err != nil {
-		return s.abort(err)
-	}
-	s.setUndo(path, Undo{Kind: "heroic-wrapper", Name: section[0], Binary: o.Binary})
-	if err := s.finish(); err != nil || o.DryRun {
+	err = editFile(o, launcher.Heroic, path, edit, func(e *Entry) {
+		e.Undo = &Undo{Kind: "heroic-wrapper", Name: section, Binary: o.Binary}
+	})
+	if err != nil || o.DryRun {
 		return err
 	}
 	if flatpak {
@@ -77,11 +73,50 @@ func Heroic(o Options, appName string) error {
 // addHeroicWrapper puts w first in section's wrapperOptions, unless a
 // wrapper with w's program is there already.
 func addHeroicWrapper(data []byte, name, section string, w wrapper) ([]byte, error) {
+	return editWrapperOptions(data, name, section, false, func(wrappers []json.RawMessage) ([]json.RawMessage, bool) {
+		for _, raw := range wrappers {
+			var existing wrapper
+			if json.Unmarshal(raw, &existing) == nil && existing.Exe == w.Exe {
+				return nil, false
+			}
+		}
+		first, _ := marshal(w)
+		return append([]json.RawMessage{first}, wrappers...), true
+	})
+}
+
+// removeHeroicWrapper takes every wrapper running binary out of section's
+// wrapperOptions.
+func removeHeroicWrapper(data []byte, name, section, binary string) ([]byte, error) {
+	return editWrapperOptions(data, name, section, true, func(wrappers []json.RawMessage) ([]json.RawMessage, bool) {
+		var others []json.RawMessage
+		for _, raw := range wrappers {
+			var w wrapper
+			if json.Unmarshal(raw, &w) == nil && w.Exe == binary {
+				continue
+			}
+			others = append(others, raw)
+		}
+		if len(others) == len(wrappers) {
+			return nil, false
+		}
+		return append([]json.RawMessage{}, others...), true
+	})
+}
+
+// editWrapperOptions reads section's wrapperOptions from a Heroic file and
+// writes the list that change returns, in Heroic's format, keeping every
+// other key. When change returns false, or section is missing and
+// missingOK, the file stays as it is.
+func editWrapperOptions(data []byte, name, section string, missingOK bool, change func([]json.RawMessage) ([]json.RawMessage, bool)) ([]byte, error) {
 	doc, err := parseObject(data, name)
 	if err != nil {
 		return nil, err
 	}
 	raw, ok := doc.get(section)
+	if !ok && missingOK {
+		return data, nil
+	}
 	if !ok {
 		return nil, fmt.Errorf("%s has no %q settings, so it was left as it is", name, section)
 	}
@@ -89,23 +124,19 @@ func addHeroicWrapper(data []byte, name, section string, w wrapper) ([]byte, err
 	if err := json.Unmarshal(raw, &settings); err != nil {
 		return nil, fmt.Errorf("%s: %q is not an object, so the file was left as it is", name, section)
 	}
+
 	var wrappers []json.RawMessage
 	if raw, ok := settings.get("wrapperOptions"); ok {
 		if err := json.Unmarshal(raw, &wrappers); err != nil {
 			return nil, fmt.Errorf("%s: wrapperOptions is not a list, so the file was left as it is", name)
 		}
 	}
-	for _, raw := range wrappers {
-		var existing wrapper
-		if json.Unmarshal(raw, &existing) == nil && existing.Exe == w.Exe {
-			return data, nil
-		}
+	changed, ok := change(wrappers)
+	if !ok {
+		return data, nil
 	}
-	first, err := marshal(w)
-	if err != nil {
-		return nil, err
-	}
-	if err := settings.set("wrapperOptions", append([]json.RawMessage{first}, wrappers...)); err != nil {
+
+	if err := settings.set("wrapperOptions", changed); err != nil {
 		return nil, err
 	}
 	if err := doc.set(section, settings); err != nil {
@@ -117,47 +148,4 @@ func addHeroicWrapper(data []byte, name, section string, w wrapper) ([]byte, err
 func isDir(path string) bool {
 	info, err := os.Stat(path)
 	return err == nil && info.IsDir()
-}
-
-// removeHeroicWrapper takes every wrapper running binary out of section's
-// wrapperOptions.
-func removeHeroicWrapper(data []byte, name, section, binary string) ([]byte, error) {
-	doc, err := parseObject(data, name)
-	if err != nil {
-		return nil, err
-	}
-	raw, ok := doc.get(section)
-	if !ok {
-		return data, nil
-	}
-	var settings object
-	if err := json.Unmarshal(raw, &settings); err != nil {
-		return nil, fmt.Errorf("%s: %q is not an object, so the file was left as it is", name, section)
-	}
-	raw, ok = settings.get("wrapperOptions")
-	if !ok {
-		return data, nil
-	}
-	var wrappers []json.RawMessage
-	if err := json.Unmarshal(raw, &wrappers); err != nil {
-		return nil, fmt.Errorf("%s: wrapperOptions is not a list, so the file was left as it is", name)
-	}
-	kept := wrappers[:0]
-	for _, raw := range wrappers {
-		var w wrapper
-		if json.Unmarshal(raw, &w) == nil && w.Exe == binary {
-			continue
-		}
-		kept = append(kept, raw)
-	}
-	if len(kept) == len(wrappers) {
-		return data, nil
-	}
-	if err := settings.set("wrapperOptions", kept); err != nil {
-		return nil, err
-	}
-	if err := doc.set(section, settings); err != nil {
-		return nil, err
-	}
-	return formatLike(doc, data)
 }

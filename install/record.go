@@ -246,6 +246,7 @@ func (s *session) replace(path string, edit func([]byte) ([]byte, error), mode o
 	if mode == 0 {
 		mode = info.Mode().Perm()
 	}
+
 	content, err := edit(old)
 	if err != nil {
 		return err
@@ -253,6 +254,7 @@ func (s *session) replace(path string, edit func([]byte) ([]byte, error), mode o
 	if bytes.Equal(old, content) {
 		return nil
 	}
+
 	e := s.rec.find(path)
 	// A file edited before and changed since, by the launcher or by hand,
 	// is backed up again: uninstall restores the file as it was just
@@ -278,6 +280,7 @@ func (s *session) replace(path string, edit func([]byte) ([]byte, error), mode o
 		}
 		e.Backup = backup
 	}
+
 	s.say("edit %s", path)
 	if !s.o.DryRun {
 		if err := writeAtomic(path, content, mode); err != nil {
@@ -315,6 +318,7 @@ func Uninstall(o Options, launcher string) error {
 	}
 	var others []Entry
 	var mine []Entry
+
 	for _, e := range s.rec.Entries {
 		if e.Launcher == launcher {
 			mine = append(mine, e)
@@ -425,11 +429,21 @@ func (s *session) takeOut(e Entry, current []byte) error {
 	return writeAtomic(e.Path, out, info.Mode().Perm())
 }
 
-// setUndo records how uninstall can take an edit out of path.
-func (s *session) setUndo(path string, u Undo) {
-	if e := s.rec.find(path); e != nil && !e.Created {
-		e.Undo = &u
+// editFile is an install that edits one launcher file: it backs the file
+// up, rewrites it with edit, and lets record note on the file's entry how
+// uninstall can take the edit out again.
+func editFile(o Options, launcherName, path string, edit func([]byte) ([]byte, error), record func(e *Entry)) error {
+	s, err := begin(o, launcherName)
+	if err != nil {
+		return err
 	}
+	if err := s.replace(path, edit, 0); err != nil {
+		return s.abort(err)
+	}
+	if e := s.rec.find(path); e != nil && !e.Created {
+		record(e)
+	}
+	return s.finish()
 }
 
 func digest(b []byte) string {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/winewarden/winewarden"
 	"github.com/winewarden/winewarden/launcher"
@@ -79,7 +78,8 @@ func Steam(o Options) error {
 	return nil
 }
 
-// IsDynamic reports whether an ELF program asks for a dynamic loader.
+// IsDynamic reports whether an ELF program names a dynamic loader
+// (a PT_INTERP header).
 func IsDynamic(path string) (bool, error) {
 	f, err := elf.Open(path)
 	if err != nil {
@@ -121,7 +121,7 @@ func SteamCompatTool(o Options, apps []string) error {
 		if app == "default" {
 			app = "0"
 		}
-		if !isAppID(app) {
+		if !launcher.ValidAppID(app) {
 			return fmt.Errorf("invalid Steam app id %q: use the game's app id or default", app)
 		}
 		ids = append(ids, app)
@@ -133,37 +133,24 @@ func SteamCompatTool(o Options, apps []string) error {
 	if !isFile(path) {
 		return fmt.Errorf("%s is missing: start Steam once, then install again", path)
 	}
-	s, err := begin(o, launcher.Steam)
-	if err != nil {
-		return err
-	}
-	err = s.replace(path, func(old []byte) ([]byte, error) {
+
+	edit := func(old []byte) ([]byte, error) {
 		data := old
 		for _, app := range ids {
+			var err error
 			if data, err = setCompatTool(data, path, app); err != nil {
 				return nil, err
 			}
 		}
 		return data, nil
-	}, 0)
-	if err != nil {
-		return s.abort(err)
 	}
-	if e := s.rec.find(path); e != nil {
+	return editFile(o, launcher.Steam, path, edit, func(e *Entry) {
 		for _, app := range ids {
 			if !slices.Contains(e.SteamApps, app) {
 				e.SteamApps = append(e.SteamApps, app)
 			}
 		}
-	}
-	return s.finish()
-}
-
-func isAppID(s string) bool {
-	if s == "" || len(s) > 10 {
-		return false
-	}
-	return strings.Trim(s, "0123456789") == ""
+	})
 }
 
 // unmapSteamApps takes the install's entries out of a config.vdf that

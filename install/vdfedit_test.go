@@ -153,8 +153,10 @@ func TestSteamCompatToolUninstallAfterSteamRewrote(t *testing.T) {
 	}
 }
 
-func TestSteamCompatToolRefusedWhileSteamRuns(t *testing.T) {
-	home, config := steamHome(t)
+// startFakeSteam runs a process named steam until the test ends or the
+// returned function stops it.
+func startFakeSteam(t *testing.T) (stop func()) {
+	t.Helper()
 	steam := filepath.Join(t.TempDir(), "steam")
 	data, err := os.ReadFile("/bin/sleep")
 	if err != nil {
@@ -165,11 +167,18 @@ func TestSteamCompatToolRefusedWhileSteamRuns(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
+	stop = func() {
 		cmd.Process.Kill()
 		cmd.Wait()
-	}()
+	}
+	t.Cleanup(stop)
 	time.Sleep(100 * time.Millisecond)
+	return stop
+}
+
+func TestSteamCompatToolRefusedWhileSteamRuns(t *testing.T) {
+	home, config := steamHome(t)
+	startFakeSteam(t)
 	o, _ := options(t, home, "/opt/winewarden")
 	if err := SteamCompatTool(o, []string{"70"}); err == nil || !strings.Contains(err.Error(), "quit Steam") {
 		t.Errorf("with Steam running: %v", err)

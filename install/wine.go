@@ -191,34 +191,34 @@ func LutrisPrefixCommand(o Options) error {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("Lutris has no system options yet (%s is missing): open Lutris's Preferences > Global options once, then install again", path)
 	}
-	want := shellQuote(o.Binary) + " run --"
-	s, err := begin(o, launcher.Lutris)
+
+	edit := func(old []byte) ([]byte, error) { return setPrefixCommand(old, path, o.Binary) }
+	return editFile(o, launcher.Lutris, path, edit, func(e *Entry) {
+		e.Undo = &Undo{Kind: "lutris-prefix-command", Binary: o.Binary}
+	})
+}
+
+// setPrefixCommand sets system: prefix_command to `binary run --`, unless
+// it is set to something else.
+func setPrefixCommand(data []byte, name, binary string) ([]byte, error) {
+	doc, err := yamlDocument(data, name)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	err = s.replace(path, func(old []byte) ([]byte, error) {
-		doc, err := yamlDocument(old, path)
-		if err != nil {
-			return nil, err
-		}
-		system, err := childMapping(doc.Content[0], "system", path)
-		if err != nil {
-			return nil, err
-		}
-		if v := mappingValue(system, "prefix_command"); v != nil && v.Value != "" {
-			if v.Value == want {
-				return old, nil
-			}
-			return nil, fmt.Errorf("%s already sets prefix_command to %q, so it was left as it is: clear it in Lutris first", path, v.Value)
-		}
-		setScalar(system, "prefix_command", want)
-		return encodeYAML(doc)
-	}, 0)
+	system, err := childMapping(doc.Content[0], "system", name)
 	if err != nil {
-		return s.abort(err)
+		return nil, err
 	}
-	s.setUndo(path, Undo{Kind: "lutris-prefix-command", Binary: o.Binary})
-	return s.finish()
+
+	want := shellQuote(binary) + " run --"
+	if v := mappingValue(system, "prefix_command"); v != nil && v.Value != "" {
+		if v.Value == want {
+			return data, nil
+		}
+		return nil, fmt.Errorf("%s already sets prefix_command to %q, so it was left as it is: clear it in Lutris first", name, v.Value)
+	}
+	setScalar(system, "prefix_command", want)
+	return encodeYAML(doc)
 }
 
 // BottlesProgram sets the launch options of one program of a bottle so
@@ -237,56 +237,58 @@ func BottlesProgram(o Options, bottle, program string) error {
 	if !isFile(path) {
 		return fmt.Errorf("bottle %q not found: %s is missing", bottle, path)
 	}
-	wrap := shellQuote(o.Binary) + " run -- %command%"
-	s, err := begin(o, launcher.Bottles)
+
+	edit := func(old []byte) ([]byte, error) { return wrapBottlesProgram(old, path, bottle, program, o.Binary) }
+	return editFile(o, launcher.Bottles, path, edit, func(e *Entry) {
+		e.Undo = &Undo{Kind: "bottles-program", Name: program, Binary: o.Binary}
+	})
+}
+
+// wrapBottlesProgram puts `binary run --` before %command% in a program's
+// launch options, adding %command% in front of its arguments when they
+// have none.
+func wrapBottlesProgram(data []byte, name, bottle, program, binary string) ([]byte, error) {
+	doc, err := yamlDocument(data, name)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	err = s.replace(path, func(old []byte) ([]byte, error) {
-		doc, err := yamlDocument(old, path)
-		if err != nil {
-			return nil, err
-		}
-		programs := mappingValue(doc.Content[0], "External_Programs")
-		if programs == nil || programs.Kind != yaml.MappingNode {
-			return nil, fmt.Errorf("bottle %q has no programs (External_Programs in %s): add the program in Bottles first", bottle, path)
-		}
-		var names []string
-		for i := 1; i < len(programs.Content); i += 2 {
-			p := programs.Content[i]
-			if p.Kind != yaml.MappingNode {
-				continue
-			}
-			name := ""
-			if v := mappingValue(p, "name"); v != nil {
-				name = v.Value
-			}
-			names = append(names, fmt.Sprintf("%q", name))
-			if name != program {
-				continue
-			}
-			args := ""
-			if v := mappingValue(p, "arguments"); v != nil {
-				args = v.Value
-			}
-			if strings.Contains(args, shellQuote(o.Binary)+" run --") {
-				return old, nil
-			}
-			if strings.Contains(args, "%command%") {
-				args = strings.Replace(args, "%command%", wrap, 1)
-			} else {
-				args = strings.TrimSpace(wrap + " " + args)
-			}
-			setScalar(p, "arguments", args)
-			return encodeYAML(doc)
-		}
-		return nil, fmt.Errorf("bottle %q has no program %q; its programs: %s", bottle, program, strings.Join(names, ", "))
-	}, 0)
-	if err != nil {
-		return s.abort(err)
+	programs := mappingValue(doc.Content[0], "External_Programs")
+	if programs == nil || programs.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("bottle %q has no programs (External_Programs in %s): add the program in Bottles first", bottle, name)
 	}
-	s.setUndo(path, Undo{Kind: "bottles-program", Name: program, Binary: o.Binary})
-	return s.finish()
+
+	wrap := shellQuote(binary) + " run -- %command%"
+	var names []string
+	for i := 1; i < len(programs.Content); i += 2 {
+		p := programs.Content[i]
+		if p.Kind != yaml.MappingNode {
+			continue
+		}
+		programName := ""
+		if v := mappingValue(p, "name"); v != nil {
+			programName = v.Value
+		}
+		names = append(names, fmt.Sprintf("%q", programName))
+		if programName != program {
+			continue
+		}
+
+		args := ""
+		if v := mappingValue(p, "arguments"); v != nil {
+			args = v.Value
+		}
+		if strings.Contains(args, shellQuote(binary)+" run --") {
+			return data, nil
+		}
+		if strings.Contains(args, "%command%") {
+			args = strings.Replace(args, "%command%", wrap, 1)
+		} else {
+			args = strings.TrimSpace(wrap + " " + args)
+		}
+		setScalar(p, "arguments", args)
+		return encodeYAML(doc)
+	}
+	return nil, fmt.Errorf("bottle %q has no program %q; its programs: %s", bottle, program, strings.Join(names, ", "))
 }
 
 // removePrefixCommand clears Lutris's prefix_command when it is the one

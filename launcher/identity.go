@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -108,13 +109,21 @@ func steamGame(getenv func(string) string, chain Chain, data string) (Context, e
 	if c.ID == "" {
 		c.ID, c.Detail = filepath.Base(data), "the compatdata directory of a non-Steam shortcut"
 	}
-	if !digits.MatchString(c.ID) {
+	if !ValidAppID(c.ID) {
 		return Context{}, fmt.Errorf("Steam app id %q is not a number", c.ID)
 	}
 	return c, nil
 }
 
-var digits = regexp.MustCompile(`^[0-9]{1,20}$`)
+// ValidAppID reports whether s is a Steam app id: a 32-bit unsigned
+// decimal number, as non-Steam shortcuts' ids are too.
+func ValidAppID(s string) bool {
+	if s == "" || strings.Trim(s, "0123456789") != "" {
+		return false
+	}
+	_, err := strconv.ParseUint(s, 10, 32)
+	return err == nil
+}
 
 // lutrisGame identifies a Lutris game by its game config, whose file name
 // ("<slug>-<timestamp>") stays the same from run to run, unlike

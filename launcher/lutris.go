@@ -2,7 +2,6 @@ package launcher
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -75,17 +74,9 @@ func lutrisConfigs(home string) ([]lutrisConfig, error) {
 
 // readYAML decodes a YAML file of at most maxLutrisConfigSize bytes.
 func readYAML(path string, v any) error {
-	f, err := os.Open(path)
+	data, err := readBounded(path, maxLutrisConfigSize)
 	if err != nil {
 		return err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxLutrisConfigSize+1))
-	if err != nil {
-		return err
-	}
-	if len(data) > maxLutrisConfigSize {
-		return fmt.Errorf("%s is larger than %d bytes", path, maxLutrisConfigSize)
 	}
 	return yaml.Unmarshal(data, v)
 }

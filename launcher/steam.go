@@ -43,23 +43,33 @@ func IsFlatpakSteam(root string) bool {
 
 // ReadVDF parses a text VDF file of at most maxVDFSize bytes.
 func ReadVDF(path string) (map[string]any, error) {
-	f, err := os.Open(path)
+	data, err := readBounded(path, maxVDFSize)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxVDFSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	if len(data) > maxVDFSize {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxVDFSize)
 	}
 	m, err := vdf.NewParser(strings.NewReader(string(data))).Parse()
 	if err != nil {
 		return nil, fmt.Errorf("%s is not valid VDF: %w", path, err)
 	}
 	return m, nil
+}
+
+// readBounded reads a launcher's file, which is an error when it is larger
+// than limit bytes.
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
+	}
+	return data, nil
 }
 
 // lookup returns the value under keys, matched without regard to case as

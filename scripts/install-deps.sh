@@ -27,7 +27,7 @@ for arg in "$@"; do
 done
 
 # dbus-daemon runs the private session bus of the desktop notification test,
-# and tmux the terminal of the monitor's test and benchmark. libc6-dev holds
+# and tmux the terminal of the monitor's test and benchmark. libc6-dev contains
 # libc.a, which the static build (make static, make install) links.
 packages=(wine64 wine gcc libc6-dev gcc-mingw-w64-x86-64 libseccomp-dev pkg-config dbus-daemon tmux)
 if [ "$bench" = 1 ]; then

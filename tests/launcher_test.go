@@ -86,7 +86,7 @@ func TestSteamLaunchOptionChain(t *testing.T) {
 	if !strings.Contains(r.stderr, "game started by a launcher") || !strings.Contains(r.stderr, "launcher=steam") {
 		t.Errorf("the session did not log its launcher:\n%s", r.stderr)
 	}
-	// The session log says what the Steam game cannot see.
+	// The session log warns that the Steam client is hidden from the game.
 	warned := false
 	for _, ev := range r.events {
 		warned = warned || ev.Kind == audit.KindWarning && ev.Rule == "steam_client" && strings.Contains(ev.Detail, "Steam client")

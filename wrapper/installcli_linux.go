@@ -80,23 +80,20 @@ func InstallCommand(args []string, uninstall bool, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "winewarden: --bottle and --program go together\n\n%s", installUsage)
 		return ExitUsage
 	}
-	// Each flag belongs to one launcher; given to another it would be
-	// ignored, so it is refused instead.
+	// Each flag belongs to one launcher. Given to another it would be
+	// ignored, so it is rejected instead.
 	for flagName, owner := range map[string]string{"wine": "lutris or bottles", "game": "steam or heroic",
 		"prefix-command": launcher.Lutris, "bottle": launcher.Bottles, "program": launcher.Bottles} {
-		f := fs.Lookup(flagName)
-		set := false
-		fs.Visit(func(v *flag.Flag) { set = set || v == f })
-		if set && (uninstall || target != "all" && !strings.Contains(owner, target)) {
+		if given(fs, flagName) && (uninstall || target != "all" && !strings.Contains(owner, target)) {
 			fmt.Fprintf(stderr, "winewarden: --%s is for install %s only\n", flagName, owner)
 			return ExitUsage
 		}
 	}
-	if gameSet(fs) && target == "all" {
+	if given(fs, "game") && target == "all" {
 		fmt.Fprintln(stderr, "winewarden: --game means app ids for steam and an app name for heroic: install one of them at a time")
 		return ExitUsage
 	}
-	if gameSet(fs) && *game == "" {
+	if given(fs, "game") && *game == "" {
 		fmt.Fprintln(stderr, "winewarden: --game needs a Heroic app name or Steam app ids")
 		return ExitUsage
 	}
@@ -161,10 +158,11 @@ func InstallCommand(args []string, uninstall bool, stdout, stderr io.Writer) int
 	return 0
 }
 
-// gameSet reports whether --game was given, even as an empty string.
-func gameSet(fs *flag.FlagSet) bool {
+// given reports whether the flag name was on the command line, even with
+// an empty value.
+func given(fs *flag.FlagSet, name string) bool {
 	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == "game" })
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
 }
 

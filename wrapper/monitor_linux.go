@@ -102,8 +102,7 @@ func MonitorCommand(args []string, stdout, stderr io.Writer) int {
 // the one the user picks when several run. With none running it returns ""
 // and true, so the monitor waits for one; false means the user quit.
 func chooseSession(dirs xdgDirs, stdout io.Writer) (string, bool, error) {
-	list := func() []dashboard.Choice {
-		running, _ := runningSessions(dirs)
+	choicesOf := func(running []RunningSession) []dashboard.Choice {
 		var choices []dashboard.Choice
 		for _, r := range running {
 			if r.Socket != "" {
@@ -112,10 +111,17 @@ func chooseSession(dirs xdgDirs, stdout io.Writer) (string, bool, error) {
 		}
 		return choices
 	}
-	if _, err := runningSessions(dirs); err != nil {
+	// The picker lists the sessions again each second, and a listing that
+	// fails then shows none.
+	list := func() []dashboard.Choice {
+		running, _ := runningSessions(dirs)
+		return choicesOf(running)
+	}
+	running, err := runningSessions(dirs)
+	if err != nil {
 		return "", false, err
 	}
-	choices := list()
+	choices := choicesOf(running)
 	switch len(choices) {
 	case 0:
 		return "", true, nil

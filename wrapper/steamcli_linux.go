@@ -78,7 +78,7 @@ func listProtons(dirs xdgDirs, stdout io.Writer) error {
 func chooseProton(dirs xdgDirs, app, name string, stdout io.Writer) error {
 	path := dirs.ConfigFile
 	if app != "default" {
-		if _, err := strconv.ParseUint(app, 10, 32); err != nil {
+		if !launcher.ValidAppID(app) {
 			return fmt.Errorf("invalid app id %q: use the game's Steam app id (a number) or default", app)
 		}
 		path = gamePolicyPath(dirs.ConfigFile, launcher.Steam+"-"+app)
