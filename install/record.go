@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/winewarden/winewarden/launcher"
 )
 
 // flatpakNote explains what installing into a launcher's Flatpak build
@@ -332,9 +334,14 @@ func Uninstall(o Options, launcher string) error {
 	for _, e := range mine {
 		// A file kept because it changed leaves the record too: it is
 		// reported once, with its backup, and no longer counts as
-		// installed.
-		if err := s.undo(e); err != nil {
+		// installed. One kept because its launcher runs stays recorded,
+		// for the next uninstall.
+		err := s.undo(e)
+		if err != nil {
 			problems = append(problems, err)
+		}
+		if errors.Is(err, errLauncherRunning) {
+			others = append(others, e)
 		}
 	}
 	if len(mine) == 0 {
@@ -347,7 +354,22 @@ func Uninstall(o Options, launcher string) error {
 	return errors.Join(problems...)
 }
 
+// errLauncherRunning marks a file left alone because its launcher runs
+// and would write the file over.
+var errLauncherRunning = errors.New("the launcher is running")
+
+// launcherProcess names each launcher's process, as /proc/PID/comm shows
+// it.
+var launcherProcess = map[string]string{
+	launcher.Steam: "steam", launcher.Heroic: "heroic", launcher.Lutris: "lutris", launcher.Bottles: "bottles",
+}
+
 func (s *session) undo(e Entry) error {
+	// The launchers write their own files over while they run, so an
+	// edited file is restored only while its launcher is closed.
+	if !e.Dir && !e.Created && running(launcherProcess[e.Launcher]) {
+		return fmt.Errorf("%w and would write %s over: quit it, then uninstall again", errLauncherRunning, e.Path)
+	}
 	switch {
 	case e.Dir:
 		s.say("remove directory %s if empty", e.Path)

@@ -156,9 +156,6 @@ func SteamCompatTool(o Options, apps []string) error {
 // unmapSteamApps takes the install's entries out of a config.vdf that
 // Steam rewrote since, keeping everything else Steam wrote.
 func unmapSteamApps(e Entry, current []byte) ([]byte, error) {
-	if running("steam") {
-		return nil, fmt.Errorf("Steam is running and writes %s over any change when it exits: quit Steam, then uninstall again", e.Path)
-	}
 	data := current
 	for _, app := range e.SteamApps {
 		var err error

@@ -176,6 +176,34 @@ func startFakeSteam(t *testing.T) (stop func()) {
 	return stop
 }
 
+func TestUninstallWaitsForSteamToQuit(t *testing.T) {
+	home, config := steamHome(t)
+	o, _ := options(t, home, "/opt/winewarden")
+	if err := SteamCompatTool(o, []string{"70"}); err != nil {
+		t.Fatal(err)
+	}
+	installed := readFile(t, config)
+
+	stop := startFakeSteam(t)
+	if err := Uninstall(o, "steam"); err == nil || !strings.Contains(err.Error(), "quit it") {
+		t.Errorf("uninstall with Steam running: %v", err)
+	}
+	if readFile(t, config) != installed {
+		t.Error("config.vdf changed while Steam ran")
+	}
+	if Installed(o.DataHome)["steam"] == 0 {
+		t.Error("the entry left the record, so a later uninstall cannot restore the file")
+	}
+
+	stop()
+	if err := Uninstall(o, "steam"); err != nil {
+		t.Fatal(err)
+	}
+	if readFile(t, config) != steamConfig {
+		t.Error("uninstall after Steam quit did not restore config.vdf")
+	}
+}
+
 func TestSteamCompatToolRefusedWhileSteamRuns(t *testing.T) {
 	home, config := steamHome(t)
 	startFakeSteam(t)
