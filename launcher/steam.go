@@ -112,6 +112,7 @@ func Libraries(root string) ([]string, error) {
 	// The same folder can be named through a link (~/.steam/root), so
 	// folders are compared by their real paths.
 	seen := map[string]bool{realPath(root): true}
+
 	path := filepath.Join(root, "steamapps", "libraryfolders.vdf")
 	m, err := ReadVDF(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -125,11 +126,18 @@ func Libraries(root string) ([]string, error) {
 	if !ok || !isMap {
 		return nil, fmt.Errorf("%s has no \"libraryfolders\" section", path)
 	}
+
+	// The keys are "0", "1", ...: shorter first puts "10" after "9".
 	keys := make([]string, 0, len(node))
 	for k := range node {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	sort.Slice(keys, func(i, j int) bool {
+		if len(keys[i]) != len(keys[j]) {
+			return len(keys[i]) < len(keys[j])
+		}
+		return keys[i] < keys[j]
+	})
 	for _, k := range keys {
 		var lib string
 		switch v := node[k].(type) {

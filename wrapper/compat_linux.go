@@ -23,6 +23,7 @@ func CompatArgv(args []string) ([]string, error) {
 	if len(game) > 0 && game[0] == "--" {
 		game = game[1:]
 	}
+
 	dirs, err := currentDirs()
 	if err != nil {
 		return nil, err
@@ -38,14 +39,15 @@ func CompatArgv(args []string) ([]string, error) {
 	if ctx.Launcher != launcher.Steam {
 		return nil, fmt.Errorf("winewarden compat runs as Steam's compatibility tool, but STEAM_COMPAT_DATA_PATH is not set: use winewarden run outside Steam")
 	}
-	if game, found, err := policy.LoadGame(cfg, gamePolicyPath(dirs.ConfigFile, ctx.GameID())); err != nil {
+	// The game's own file can choose another Proton than config.toml.
+	cfg, _, err = policy.LoadGame(cfg, gamePolicyPath(dirs.ConfigFile, ctx.GameID()))
+	if err != nil {
 		return nil, err
-	} else if found {
-		cfg = game
 	}
 	if cfg.Steam.Proton == "" {
 		return nil, fmt.Errorf("no Proton is chosen for Steam games: run `winewarden steam protons` to list them, then `winewarden steam proton %s \"NAME\"` (or `default` for every game)", ctx.ID)
 	}
+
 	root := os.Getenv("STEAM_COMPAT_CLIENT_INSTALL_PATH")
 	if _, err := os.Stat(filepath.Join(root, "steamapps")); root == "" || err != nil {
 		if root, err = launcher.SteamRoot(dirs.Home); err != nil {
