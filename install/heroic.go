@@ -55,11 +55,27 @@ func Heroic(o Options, appName string) error {
 		}
 	}
 
-	edit := func(old []byte) ([]byte, error) {
-		return addHeroicWrapper(old, path, section, wrapper{Exe: o.Binary, Args: "run --"})
+	exe := o.Binary
+	var before func(*session) error
+	if flatpak {
+		// The Flatpak sees its own data directory but not the home's
+		// other folders or the host's libraries: Heroic runs a static
+		// copy of winewarden kept there.
+		if err := checkStatic(o.Binary); err != nil {
+			return err
+		}
+		binary, err := os.ReadFile(o.Binary)
+		if err != nil {
+			return fmt.Errorf("reading the winewarden binary: %w", err)
+		}
+		exe = filepath.Join(filepath.Dir(filepath.Dir(dir)), "data", "winewarden", "winewarden")
+		before = func(s *session) error { return s.put(exe, binary, 0o755) }
 	}
-	err = editFile(o, launcher.Heroic, path, edit, func(e *Entry) {
-		e.Undo = &Undo{Kind: "heroic-wrapper", Name: section, Binary: o.Binary}
+	edit := func(old []byte) ([]byte, error) {
+		return addHeroicWrapper(old, path, section, wrapper{Exe: exe, Args: "run --"})
+	}
+	err = editFileWith(o, launcher.Heroic, before, path, edit, func(e *Entry) {
+		e.Undo = &Undo{Kind: "heroic-wrapper", Name: section, Binary: exe}
 	})
 	if err != nil || o.DryRun {
 		return err

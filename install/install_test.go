@@ -545,3 +545,64 @@ func TestUninstallTakesEditOutOfChangedFile(t *testing.T) {
 		t.Errorf("a second uninstall: %v\n%s", err, out)
 	}
 }
+
+func TestFlatpakWineVersionCarriesBinary(t *testing.T) {
+	home := t.TempDir()
+	runner := filepath.Join(home, ".var/app/com.usebottles.bottles/data/bottles/runners/soda-9.0")
+	writeFile(t, filepath.Join(runner, "bin/wine"), "#!/bin/sh\n", 0o755)
+	before := snapshot(t, home)
+
+	// A dynamic binary would not run inside the Flatpak.
+	o, _ := options(t, home, "/bin/true")
+	if err := Bottles(o, "soda-9.0"); err == nil || !strings.Contains(err.Error(), "make static") {
+		t.Errorf("a dynamic binary for a Flatpak build gave %v", err)
+	}
+
+	binary := staticBinary(t)
+	o, out := options(t, home, binary)
+	if err := Bottles(o, "soda-9.0"); err != nil {
+		t.Fatal(err)
+	}
+	version := filepath.Join(home, ".var/app/com.usebottles.bottles/data/bottles/runners/winewarden-soda-9.0")
+	if readFile(t, filepath.Join(version, "winewarden")) != readFile(t, binary) {
+		t.Error("the Flatpak version does not carry a copy of the binary")
+	}
+	script := readFile(t, filepath.Join(version, "bin/wine"))
+	if !strings.Contains(script, shellQuote(filepath.Join(version, "winewarden"))+" run -- ") {
+		t.Errorf("the script does not run the copy inside the Flatpak's data:\n%s", script)
+	}
+	if !strings.Contains(out.String(), "degraded Flatpak profile") {
+		t.Errorf("install did not explain the Flatpak profile:\n%s", out.String())
+	}
+	if err := Uninstall(o, "bottles"); err != nil {
+		t.Fatal(err)
+	}
+	sameFiles(t, before, snapshot(t, home))
+}
+
+func TestFlatpakHeroicRunsCopy(t *testing.T) {
+	home := t.TempDir()
+	app := filepath.Join(home, ".var/app/com.heroicgameslauncher.hgl")
+	path := filepath.Join(app, "config/heroic/config.json")
+	writeFile(t, path, heroicConfig, 0o644)
+	before := snapshot(t, home)
+	binary := staticBinary(t)
+	o, out := options(t, home, binary)
+	if err := Heroic(o, ""); err != nil {
+		t.Fatal(err)
+	}
+	copied := filepath.Join(app, "data/winewarden/winewarden")
+	if readFile(t, copied) != readFile(t, binary) {
+		t.Error("Heroic's Flatpak has no copy of the binary in its data directory")
+	}
+	if got := readFile(t, path); !strings.Contains(got, `"exe": "`+copied+`"`) {
+		t.Errorf("the wrapper does not run the copy:\n%s", got)
+	}
+	if !strings.Contains(out.String(), "degraded Flatpak profile") {
+		t.Errorf("install did not explain the Flatpak profile:\n%s", out.String())
+	}
+	if err := Uninstall(o, "heroic"); err != nil {
+		t.Fatal(err)
+	}
+	sameFiles(t, before, snapshot(t, home))
+}

@@ -26,7 +26,7 @@ import (
 
 // flatpakNote explains what installing into a launcher's Flatpak build
 // gives.
-const flatpakNote = "this is the launcher's Flatpak build, which allows no new namespaces, and WineWarden has no profile without them yet: a game started from it stops with a message instead of running unprotected; use the launcher's native package"
+const flatpakNote = "this is the launcher's Flatpak build, which allows no new namespaces: its games run in WineWarden's degraded Flatpak profile, with Landlock, seccomp and the supervisor but no mount view or private process list (winewarden doctor lists what it gives up); the launcher's native package gets the full sandbox"
 
 // Options are the paths and the mode of an install or uninstall.
 type Options struct {
@@ -455,9 +455,20 @@ func (s *session) takeOut(e Entry, current []byte) error {
 // up, rewrites it with edit, and lets record note on the file's entry how
 // uninstall can take the edit out again.
 func editFile(o Options, launcherName, path string, edit func([]byte) ([]byte, error), record func(e *Entry)) error {
+	return editFileWith(o, launcherName, nil, path, edit, record)
+}
+
+// editFileWith is editFile that first runs before in the same session, to
+// install a file the edit refers to.
+func editFileWith(o Options, launcherName string, before func(*session) error, path string, edit func([]byte) ([]byte, error), record func(e *Entry)) error {
 	s, err := begin(o, launcherName)
 	if err != nil {
 		return err
+	}
+	if before != nil {
+		if err := before(s); err != nil {
+			return s.abort(err)
+		}
 	}
 	if err := s.replace(path, edit, 0); err != nil {
 		return s.abort(err)

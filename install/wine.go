@@ -113,11 +113,31 @@ func wineVersion(o Options, launcherName, versions, flatpak, base string) (strin
 		return "", err
 	}
 	name := "winewarden-" + versionName(base, bin)
+	dir := filepath.Join(versions, name)
+	binary := o.Binary
+	var copied []byte
+	if inFlatpak {
+		// The Flatpak sees its own data directory but not the home's
+		// other folders or the host's libraries: the version carries a
+		// static copy of winewarden.
+		if err := checkStatic(o.Binary); err != nil {
+			return "", err
+		}
+		if copied, err = os.ReadFile(o.Binary); err != nil {
+			return "", fmt.Errorf("reading the winewarden binary: %w", err)
+		}
+		binary = filepath.Join(dir, "winewarden")
+	}
 	s, err := begin(o, launcherName)
 	if err != nil {
 		return "", err
 	}
-	if err := putWineVersion(s, filepath.Join(versions, name), o.Binary, bin); err != nil {
+	if copied != nil {
+		if err := s.put(binary, copied, 0o755); err != nil {
+			return "", s.abort(err)
+		}
+	}
+	if err := putWineVersion(s, dir, binary, bin); err != nil {
 		return "", s.abort(err)
 	}
 	if err := s.finish(); err != nil {

@@ -24,6 +24,10 @@ type Steam struct {
 	// lists it ("Proton 9.0", "GE-Proton9-20"). A game's own policy file
 	// can name another.
 	Proton string `toml:"proton"`
+	// ShowClient runs Steam games with the Steam client in view: the
+	// sandbox keeps the host's pid and IPC namespaces and its /dev/shm,
+	// which the Steam API needs to find and talk to the client.
+	ShowClient bool `toml:"show_client"`
 }
 
 // General is the [winewarden] table.
@@ -141,6 +145,7 @@ func Default() Config {
 			MaxUniqueDestinations: 100,
 		},
 		Tiers:       defaultTiers(),
+		Steam:       Steam{ShowClient: true},
 		SacredZones: slices.Clone(defaultZones),
 	}
 }

@@ -29,6 +29,15 @@ func dropCapabilities() error {
 			return fmt.Errorf("dropping capability %d from the bounding set: %w", c, err)
 		}
 	}
+	return clearCapabilitySets()
+}
+
+// clearCapabilitySets clears the ambient, inheritable, permitted and
+// effective sets on every thread, which needs no privilege. Without
+// namespaces it is all the init stage can do: emptying the bounding set
+// needs CAP_SETPCAP, and no_new_privs keeps that set from ever granting
+// anything.
+func clearCapabilitySets() error {
 	if err := ll.AllThreadsPrctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
 		return fmt.Errorf("clearing ambient capabilities: %w", err)
 	}

@@ -77,13 +77,21 @@ func RunInit() int {
 	}
 	control.Close()
 
+	if spec.SharedPID {
+		// Orphans come back to this process rather than to a
+		// subreaper outside, so the sandbox's processes are exactly
+		// the ones below it.
+		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+			return fail(fmt.Errorf("becoming a child subreaper: %w", err))
+		}
+	}
 	pid, err := startTarget(spec)
 	if err != nil {
 		return fail(err)
 	}
 	writeMessage(report, Report{TargetPID: pid})
 	report.Close()
-	return supervise(pid)
+	return supervise(pid, spec.SharedPID)
 }
 
 // readSpec reads the Spec, framed by a 4-byte big-endian length, from the
@@ -132,6 +140,9 @@ func writeMessage(f *os.File, r Report) {
 // no_new_privs. seccomp comes last, so none of the earlier steps has to pass
 // the filter.
 func setup(spec *Spec) ([]Layer, int, error) {
+	if spec.NoNamespaces {
+		return setupWithoutNamespaces(spec)
+	}
 	layers := []Layer{
 		{Name: "namespaces", InForce: true, Detail: namespaceDetail(spec)},
 	}
@@ -162,21 +173,45 @@ func setup(spec *Spec) ([]Layer, int, error) {
 	}
 	layers = append(layers, Layer{Name: "capabilities", InForce: true, Detail: "all sets cleared, bounding set empty"})
 
-	// 5. no_new_privs: required by Landlock and seccomp without privilege.
+	return restrict(spec, layers)
+}
+
+// setupWithoutNamespaces applies what a sandbox without namespaces has. The
+// init stage holds no capability that needs dropping, and Landlock on the
+// host's paths is the whole filesystem policy.
+func setupWithoutNamespaces(spec *Spec) ([]Layer, int, error) {
+	layers := []Layer{
+		{Name: "namespaces", Detail: "none: the caller may not create namespaces (a Flatpak sandbox), so the sandbox shares its processes, IPC, network and hostname"},
+		{Name: "mount_view", Detail: "none: the host's files as they are, limited by Landlock's rules"},
+	}
+	if err := clearCapabilitySets(); err != nil {
+		return nil, -1, err
+	}
+	layers = append(layers, Layer{Name: "capabilities", InForce: true, Detail: "all sets cleared; the bounding set stays, unused under no_new_privs"})
+	return restrict(spec, layers)
+}
+
+// restrict applies the steps every sandbox ends with: no_new_privs,
+// Landlock and seccomp, appending their layers.
+func restrict(spec *Spec, layers []Layer) ([]Layer, int, error) {
+	// no_new_privs: required by Landlock and seccomp without privilege.
 	if err := setNoNewPrivs(); err != nil {
 		return nil, -1, err
 	}
 	layers = append(layers, Layer{Name: "no_new_privs", InForce: true})
 
-	// 6. Landlock.
-	layer, err := applyLandlock(spec.Landlock, spec.MinLandlockABI, spec.AllowDegraded)
+	// Landlock. With the host's processes in view, its signal and ptrace
+	// scoping is what keeps them out of reach, so it is never left out.
+	layer, err := applyLandlock(spec.Landlock, spec.MinLandlockABI, spec.AllowDegraded && !spec.SharedPID)
 	if err != nil {
+		if spec.SharedPID {
+			err = fmt.Errorf("%w (a sandbox that shares the process namespace needs Landlock's signal scoping, even degraded)", err)
+		}
 		return nil, -1, err
 	}
 	layers = append(layers, layer)
 
-	// 7. seccomp, last, so none of the earlier steps has to pass the
-	// filter.
+	// seccomp, last, so none of the earlier steps has to pass the filter.
 	listener, seccompLayers, err := applySeccomp(spec)
 	if err != nil {
 		return nil, -1, err
@@ -211,9 +246,26 @@ func applySeccomp(spec *Spec) (int, []Layer, error) {
 }
 
 func namespaceDetail(spec *Spec) string {
-	ns := "user, mount, pid, ipc, uts"
+	ns := "user, mount"
+	if !spec.SharedPID {
+		ns += ", pid"
+	}
+	if !spec.SharedIPC {
+		ns += ", ipc"
+	}
+	ns += ", uts"
 	if spec.NewNetwork {
 		ns += ", net (loopback only)"
+	}
+	var shared []string
+	if spec.SharedPID {
+		shared = append(shared, "pid")
+	}
+	if spec.SharedIPC {
+		shared = append(shared, "ipc")
+	}
+	if len(shared) > 0 {
+		ns += "; " + strings.Join(shared, " and ") + " shared with the host"
 	}
 	return ns
 }

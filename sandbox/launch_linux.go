@@ -27,6 +27,11 @@ type Process struct {
 	cmd    *exec.Cmd
 	Report Report
 	done   chan error
+	// shared: the sandbox shares the caller's pid namespace, so what
+	// outlives the init stage is swept when it ends.
+	shared bool
+	// Swept counts the processes killed after the init stage ended.
+	Swept int
 }
 
 // Stdio holds the files the target's standard streams are connected to.
@@ -42,7 +47,8 @@ type Stdio struct {
 type Attach func(l *Listener, initPID int, setup Report) error
 
 // Start re-executes the current binary as the init stage inside new user,
-// mount, pid, ipc and uts namespaces, hands it the Spec on an inherited
+// mount, pid, ipc and uts namespaces (pid and ipc unless the Spec shares
+// them), hands it the Spec on an inherited
 // pipe, passes the seccomp listener to attach when the Spec is supervised,
 // and waits until the target has started or setup has failed.
 func Start(spec *Spec, stdio Stdio, attach Attach) (*Process, error) {
@@ -68,9 +74,37 @@ func Start(spec *Spec, stdio Stdio, attach Attach) (*Process, error) {
 		return nil, err
 	}
 
-	flags := uintptr(unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS)
+	flags := uintptr(unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWUTS)
+	if !spec.SharedPID {
+		flags |= unix.CLONE_NEWPID
+	} else if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		// What outlives the init stage must come back here to be
+		// killed, instead of going to a subreaper further up.
+		specR.Close()
+		specW.Close()
+		reportR.Close()
+		reportW.Close()
+		return nil, fmt.Errorf("becoming a child subreaper: %w", err)
+	}
+	if !spec.SharedIPC {
+		flags |= unix.CLONE_NEWIPC
+	}
 	if spec.NewNetwork {
 		flags |= unix.CLONE_NEWNET
+	}
+	uidMap := []syscall.SysProcIDMap{{ContainerID: spec.UID, HostID: os.Getuid(), Size: 1}}
+	gidMap := []syscall.SysProcIDMap{{ContainerID: spec.GID, HostID: os.Getgid(), Size: 1}}
+	ambient := []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_NET_ADMIN, unix.CAP_SETPCAP}
+	deathSignal := syscall.SIGKILL
+	if spec.SharedPID {
+		// Without a pid namespace of its own, the init stage's death
+		// would leave the rest running: it gets SIGTERM instead, which
+		// it passes on to every process below it before it escalates
+		// to SIGKILL.
+		deathSignal = syscall.SIGTERM
+	}
+	if spec.NoNamespaces {
+		flags, uidMap, gidMap, ambient = 0, nil, nil, nil
 	}
 	cmd := &exec.Cmd{
 		Path:       "/proc/self/exe",
@@ -85,25 +119,25 @@ func Start(spec *Spec, stdio Stdio, attach Attach) (*Process, error) {
 			Cloneflags: flags,
 			// The caller's own ids, not root: a sandboxed process has
 			// no more rights on files than the user.
-			UidMappings:                []syscall.SysProcIDMap{{ContainerID: spec.UID, HostID: os.Getuid(), Size: 1}},
-			GidMappings:                []syscall.SysProcIDMap{{ContainerID: spec.GID, HostID: os.Getgid(), Size: 1}},
+			UidMappings:                uidMap,
+			GidMappings:                gidMap,
 			GidMappingsEnableSetgroups: false,
 			// Capabilities from the new user namespace are lost at exec
 			// for a non-zero uid. Ambient ones survive into the init
 			// stage, which clears them before the target starts.
-			AmbientCaps: []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_NET_ADMIN, unix.CAP_SETPCAP},
+			AmbientCaps: ambient,
 			// The whole sandbox dies with the wrapper: pid 1 gets
 			// SIGKILL, and the kernel kills the rest of its namespace.
 			// This includes a supervisor that crashes, because it runs
 			// in the wrapper's process.
-			Pdeathsig: syscall.SIGKILL,
+			Pdeathsig: deathSignal,
 			// Terminal signals reach the wrapper only; it forwards them
 			// once.
 			Setpgid: true,
 		},
 	}
 
-	p := &Process{cmd: cmd, done: make(chan error, 1)}
+	p := &Process{cmd: cmd, done: make(chan error, 1), shared: spec.SharedPID}
 	started := make(chan error, 1)
 	go func() {
 		// Pdeathsig fires when the thread that forked the child exits,
@@ -274,6 +308,9 @@ func (p *Process) Pid() int { return p.cmd.Process.Pid }
 // (128+n when a signal ended it).
 func (p *Process) Wait() (int, error) {
 	err := <-p.done
+	if p.shared {
+		p.Swept = sweepOrphans()
+	}
 	state := p.cmd.ProcessState
 	if state == nil {
 		return -1, err

@@ -15,7 +15,9 @@ const (
 	MountBind MountKind = "bind"
 	// MountTmpfs mounts an empty tmpfs at Target.
 	MountTmpfs MountKind = "tmpfs"
-	// MountProc mounts a procfs for the sandbox's pid namespace.
+	// MountProc mounts a procfs for the sandbox's pid namespace. A
+	// sandbox sharing the caller's pid namespace binds the caller's /proc
+	// instead.
 	MountProc MountKind = "proc"
 	// MountSymlink creates a symlink at Target pointing to Source.
 	MountSymlink MountKind = "symlink"
@@ -93,6 +95,21 @@ type Spec struct {
 	// NewNetwork gives the sandbox its own network namespace with only
 	// a loopback interface.
 	NewNetwork bool `json:"new_network,omitempty"`
+	// SharedPID keeps the caller's pid namespace, so the sandbox sees the
+	// caller's processes through a bind of its /proc. Landlock's signal
+	// and ptrace scoping then keep them out of reach, so such a Spec never
+	// starts without them. The init stage is a child subreaper, and the
+	// caller kills what outlives it.
+	SharedPID bool `json:"shared_pid,omitempty"`
+	// SharedIPC keeps the caller's IPC namespace (System V IPC and POSIX
+	// message queues) and allows a bind of the host's /dev/shm.
+	SharedIPC bool `json:"shared_ipc,omitempty"`
+	// NoNamespaces makes no namespace at all, for a caller that may not
+	// create any (inside a Flatpak sandbox). There is no mount view: the
+	// Landlock rules name host paths and are the whole filesystem
+	// policy. It needs SharedPID and SharedIPC, no mounts, no hostname
+	// and no network namespace.
+	NoNamespaces bool `json:"no_namespaces,omitempty"`
 	// Supervised sends the syscalls in SupervisedSyscalls to a supervisor,
 	// which Start attaches before the target runs.
 	Supervised bool `json:"supervised,omitempty"`
@@ -106,7 +123,22 @@ func (s *Spec) Validate() error {
 	if !filepath.IsAbs(s.Dir) {
 		return fmt.Errorf("sandbox spec: working directory %q is not absolute", s.Dir)
 	}
+	if s.NoNamespaces && (!s.SharedPID || !s.SharedIPC || s.NewNetwork || len(s.Mounts) > 0 || s.Hostname != "") {
+		return fmt.Errorf("sandbox spec: a sandbox without namespaces shares the pid and IPC namespaces and has no mounts, hostname or network namespace")
+	}
 	for _, m := range s.Mounts {
+		hostProc := m.Kind == MountBind && m.Source == "/proc" && m.Target == "/proc"
+		hostShm := m.Kind == MountBind && m.Source == "/dev/shm" && m.Target == "/dev/shm"
+		switch {
+		case s.SharedPID && m.Kind == MountProc:
+			return fmt.Errorf("sandbox spec: a sandbox sharing the pid namespace cannot mount a procfs of its own: bind /proc instead")
+		case hostProc && !s.SharedPID:
+			return fmt.Errorf("sandbox spec: only a sandbox sharing the pid namespace may show the host's /proc")
+		case hostShm && !s.SharedIPC:
+			return fmt.Errorf("sandbox spec: only a sandbox sharing the IPC namespace may show the host's /dev/shm")
+		case hostProc, hostShm:
+			continue
+		}
 		if !filepath.IsAbs(m.Target) || filepath.Clean(m.Target) != m.Target || m.Target == "/" {
 			return fmt.Errorf("sandbox spec: mount target %q must be a clean absolute path below /", m.Target)
 		}
@@ -141,6 +173,29 @@ func (s *Spec) Validate() error {
 		}
 	}
 	return nil
+}
+
+// ExecOnlyDirs lists the directories the Landlock rules let the sandbox
+// execute from and never write. Landlock grants the union of the rules on a
+// path, so a directory with AccessExec counts only when it neither contains
+// nor lies in a directory with a writing access.
+func (s *Spec) ExecOnlyDirs() []string {
+	var dirs []string
+	for _, r := range s.Landlock {
+		if r.Access != AccessExec {
+			continue
+		}
+		clean := true
+		for _, w := range s.Landlock {
+			if (w.Access == AccessWrite || w.Access == AccessDevice) && (inTree(w.Path, r.Path) || inTree(r.Path, w.Path)) {
+				clean = false
+			}
+		}
+		if clean {
+			dirs = append(dirs, r.Path)
+		}
+	}
+	return dirs
 }
 
 func inTree(path, dir string) bool {

@@ -23,11 +23,13 @@ const (
 )
 
 // supervise forwards termination signals to every process of the sandbox,
-// reaps every child (orphans are reparented to pid 1), and returns when the
-// last process is gone. The target may exit before its descendants: a
+// reaps every child (orphans are reparented to pid 1, or to this child
+// subreaper when the pid namespace is shared), and returns when the last
+// process is gone. The target may exit before its descendants: a
 // launcher that starts the game and exits is normal, so the sandbox lives on
 // until the game is gone too.
-func supervise(target int) int {
+func supervise(target int, shared bool) int {
+	procs := sandboxProcs{shared: shared, self: os.Getpid()}
 	signals := make(chan os.Signal, 16)
 	signal.Notify(signals, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGCHLD)
 	ticker := time.NewTicker(pollEvery)
@@ -62,9 +64,7 @@ func supervise(target int) int {
 			if sig == unix.SIGCHLD {
 				continue
 			}
-			// kill(-1) from pid 1 reaches every process in the
-			// namespace except pid 1 itself.
-			unix.Kill(-1, sig.(syscall.Signal))
+			procs.signal(sig.(syscall.Signal))
 			if killAt.IsZero() {
 				killAt = time.Now().Add(stopGrace)
 			}
@@ -72,12 +72,12 @@ func supervise(target int) int {
 		}
 
 		if !killAt.IsZero() && time.Now().After(killAt) {
-			unix.Kill(-1, unix.SIGKILL)
+			procs.signal(unix.SIGKILL)
 		}
-		if status >= 0 && !stoppedServer && onlyWineserverLeft() {
+		if status >= 0 && !stoppedServer && procs.onlyWineserverLeft() {
 			// wineserver lingers a few seconds after its last client;
 			// SIGTERM makes it save the registry and exit now.
-			stopWineserver()
+			procs.stopWineserver()
 			stoppedServer = true
 		}
 	}
@@ -90,19 +90,52 @@ func exitStatus(ws unix.WaitStatus) int {
 	return ws.ExitStatus()
 }
 
-// remaining lists the processes in the sandbox other than pid 1.
-func remaining() map[int]string {
-	procs := map[int]string{}
+// sandboxProcs finds the sandbox's processes from the init stage: every
+// process of its own pid namespace, or the ones below it when the namespace
+// is shared.
+type sandboxProcs struct {
+	shared bool
+	self   int
+}
+
+// pids lists the processes in the sandbox other than the init stage.
+func (s sandboxProcs) pids() []int {
+	if s.shared {
+		pids, _ := Descendants("/proc", s.self)
+		return pids
+	}
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
-		return procs
+		return nil
 	}
+	var pids []int
 	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == 1 {
-			continue
+		if pid, err := strconv.Atoi(e.Name()); err == nil && pid != 1 {
+			pids = append(pids, pid)
 		}
-		comm, err := os.ReadFile(filepath.Join("/proc", e.Name(), "comm"))
+	}
+	return pids
+}
+
+// signal sends sig to every process in the sandbox but the init stage.
+func (s sandboxProcs) signal(sig syscall.Signal) {
+	if !s.shared {
+		// kill(-1) from pid 1 reaches every process in the
+		// namespace except pid 1 itself.
+		unix.Kill(-1, sig)
+		return
+	}
+	for _, pid := range s.pids() {
+		unix.Kill(pid, sig)
+	}
+}
+
+// remaining maps the processes in the sandbox other than the init stage to
+// their command names.
+func (s sandboxProcs) remaining() map[int]string {
+	procs := map[int]string{}
+	for _, pid := range s.pids() {
+		comm, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "comm"))
 		if err != nil {
 			continue
 		}
@@ -115,8 +148,8 @@ func isWineserver(comm string) bool {
 	return comm == "wineserver" || comm == "wineserver64"
 }
 
-func onlyWineserverLeft() bool {
-	procs := remaining()
+func (s sandboxProcs) onlyWineserverLeft() bool {
+	procs := s.remaining()
 	if len(procs) == 0 {
 		return false
 	}
@@ -128,8 +161,8 @@ func onlyWineserverLeft() bool {
 	return true
 }
 
-func stopWineserver() {
-	for pid, comm := range remaining() {
+func (s sandboxProcs) stopWineserver() {
+	for pid, comm := range s.remaining() {
 		if isWineserver(comm) {
 			unix.Kill(pid, unix.SIGTERM)
 		}

@@ -28,6 +28,15 @@ type NetworkConfig struct {
 	// MaxUniqueDestinations is the number of unique destinations per
 	// session beyond which an anomaly is counted; zero disables it.
 	MaxUniqueDestinations int
+	// SharedNetwork: the sandbox has no network namespace of its own, so
+	// offline mode refuses loopback too, and every call is emulated,
+	// because no kernel layer holds the policy behind the supervisor.
+	SharedNetwork bool
+	// UnixSockets, when not nil, are the only Unix socket paths (or
+	// directories holding them) a connect or send may reach. Abstract
+	// sockets are refused. A sandbox without a mount view needs it, as
+	// Landlock does not cover connecting to a socket before ABI 9.
+	UnixSockets []string
 }
 
 // ObserveDNS records one query the forwarder answered: the names and

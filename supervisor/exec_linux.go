@@ -85,7 +85,7 @@ func (s *Supervisor) handleExec(req *sandbox.Request, c call, args [6]uint64) {
 		}
 		return
 	}
-	target := inspectExec(req.PID, dirfd, string(rawPath), flags, av.Args)
+	target := inspectExec(req.PID, dirfd, string(rawPath), flags, av.Args, s.cfg.ExecDirs)
 	gen, genErr := readGeneration(p.HostPID)
 	pidfd, pidfdErr := unix.PidfdOpen(p.HostPID, 0)
 	if pidfdErr != nil {
@@ -188,14 +188,32 @@ func withImage(fields map[string]any, image string) map[string]any {
 // ruleWritableProgram names denials of programs outside read-only mounts.
 const ruleWritableProgram = "read_only_programs"
 
-// onReadOnlyMount reports whether the file open as fd lies on a read-only
-// mount. It errs towards false, which denies.
-func onReadOnlyMount(fd int) bool {
+// readOnlyProgram reports whether the file open as fd lies on a read-only
+// mount or inside one of execDirs (Config.ExecDirs). It errs towards
+// false, which denies.
+func readOnlyProgram(fd int, execDirs []string) bool {
 	var fs unix.Statfs_t
 	if err := unix.Fstatfs(fd, &fs); err != nil {
 		return false
 	}
-	return fs.Flags&unix.ST_RDONLY != 0
+	if fs.Flags&unix.ST_RDONLY != 0 {
+		return true
+	}
+	if len(execDirs) == 0 {
+		return false
+	}
+	path, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
+	return err == nil && inExecDir(path, execDirs)
+}
+
+// inExecDir reports whether path lies inside one of dirs.
+func inExecDir(path string, dirs []string) bool {
+	for _, d := range dirs {
+		if strings.HasPrefix(path, d+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // finalProgram is the path of the program that runs after the exec: the
@@ -211,7 +229,7 @@ func finalProgram(linuxPath string, t execTarget) string {
 // follows "#!" lines as the kernel would. Failures leave the target
 // unknown rather than deny: the kernel makes the final decision about the
 // file, and the post-exec check then compares names.
-func inspectExec(tid, dirfd int, name string, flags uint64, argv []string) execTarget {
+func inspectExec(tid, dirfd int, name string, flags uint64, argv []string, execDirs []string) execTarget {
 	t := execTarget{Argv: argv}
 	f, err := openAsCaller(tid, dirfd, name, flags)
 	if err != nil {
@@ -248,7 +266,7 @@ func inspectExec(tid, dirfd int, name string, flags uint64, argv []string) execT
 		t.File = fileID{dev: st.Dev, ino: st.Ino}
 		t.Known = true
 	}
-	t.Writable = !onReadOnlyMount(int(f.Fd()))
+	t.Writable = !readOnlyProgram(int(f.Fd()), execDirs)
 	return t
 }
 

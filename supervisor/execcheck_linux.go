@@ -190,7 +190,7 @@ func (s *Supervisor) verify(c *execCheck) bool {
 		return false
 	}
 
-	actual, err := readRunning(hostPID)
+	actual, err := readRunning(hostPID, s.cfg.ExecDirs)
 	if err != nil {
 		s.markUnverified(c)
 		s.finishLocked(c)
@@ -302,7 +302,7 @@ type running struct {
 	readOnly bool
 }
 
-func readRunning(hostPID int) (running, error) {
+func readRunning(hostPID int, execDirs []string) (running, error) {
 	proc := "/proc/" + strconv.Itoa(hostPID)
 	exe, err := os.Readlink(proc + "/exe")
 	if err != nil {
@@ -314,6 +314,7 @@ func readRunning(hostPID int) (running, error) {
 	}
 	var fs unix.Statfs_t
 	readOnly := unix.Statfs(proc+"/exe", &fs) == nil && fs.Flags&unix.ST_RDONLY != 0
+	readOnly = readOnly || inExecDir(exe, execDirs)
 
 	f, err := os.Open(proc + "/cmdline")
 	if err != nil {

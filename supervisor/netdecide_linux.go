@@ -4,6 +4,8 @@ package supervisor
 
 import (
 	"net/netip"
+	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -48,6 +50,9 @@ type destQuery struct {
 	// to an allowed name, produced dest's address in this session.
 	seen          bool
 	allowedAnswer bool
+	// sharedNetwork and unixSockets are NetworkConfig's.
+	sharedNetwork bool
+	unixSockets   []string
 }
 
 // destVerdict is the decision for one destination.
@@ -77,8 +82,12 @@ func decideDestination(q destQuery) destVerdict {
 			// the refusal makes lookups fail at once and is logged.
 			return destVerdict{action: actDeny, errno: unix.ECONNREFUSED, rule: "network.mode"}
 		}
-		if ip.IsLoopback() {
+		if ip.IsLoopback() && !q.sharedNetwork {
 			return destVerdict{action: actContinue}
+		}
+		if ip.IsLoopback() {
+			// Loopback is the host's own: its services are off limits.
+			return destVerdict{action: actDeny, errno: unix.ECONNREFUSED, rule: "network.mode"}
 		}
 		return destVerdict{action: actDeny, errno: unix.ENETUNREACH, rule: "network.mode"}
 	case ModeRestrict:
@@ -129,6 +138,9 @@ func decideRestrict(q destQuery, ip netip.Addr) destVerdict {
 // decideLocal handles destinations that are not IP addresses: Unix and
 // netlink sockets and other families.
 func decideLocal(q destQuery) destVerdict {
+	if q.unixSockets != nil && q.dest.Family == "unix" {
+		return decideUnix(q)
+	}
 	if q.mode != ModeRestrict {
 		return destVerdict{action: actContinue}
 	}
@@ -156,4 +168,37 @@ func decideLocal(q destQuery) destVerdict {
 // the restrict policy handle: stream (TCP) and datagram (UDP) sockets.
 func redirectable(sockType int) bool {
 	return sockType == unix.SOCK_STREAM || sockType == unix.SOCK_DGRAM
+}
+
+// decideUnix checks a Unix socket destination against the allowed paths.
+// The path is the caller's text. A relative one (wineserver's clients
+// connect to "socket" in its directory) is left to the check of the socket
+// file the supervisor opens before it connects. That check also makes a
+// symlink or a rename in between gain nothing.
+func decideUnix(q destQuery) destVerdict {
+	d := q.dest
+	// Wine itself looks for D-Bus and other local services, so a refusal
+	// is logged but counts no anomaly.
+	if d.Abstract {
+		return destVerdict{action: actDeny, errno: unix.EPERM, rule: "unix_socket"}
+	}
+	if d.Path == "" || !filepath.IsAbs(d.Path) || allowedSocket(q.unixSockets, d.Path) {
+		return destVerdict{action: actEmulate}
+	}
+	return destVerdict{action: actDeny, errno: unix.EACCES, rule: "unix_socket"}
+}
+
+// allowedSocket reports whether the absolute path is one of the allowed
+// sockets or lies in an allowed directory.
+func allowedSocket(allowed []string, path string) bool {
+	if !filepath.IsAbs(path) {
+		return false
+	}
+	path = filepath.Clean(path)
+	for _, a := range allowed {
+		if path == a || strings.HasPrefix(path, a+"/") {
+			return true
+		}
+	}
+	return false
 }

@@ -120,3 +120,41 @@ func TestRestrictNeverContinues(t *testing.T) {
 		}
 	}
 }
+
+func TestDecideWithoutNamespaces(t *testing.T) {
+	allowed := []string{"/tmp/.wine-1000/server-fe00-1f", "/tmp/.X11-unix/X0"}
+	unixDest := func(path string, abstract bool) Destination {
+		return Destination{Family: "unix", Path: path, Abstract: abstract}
+	}
+	tests := []struct {
+		name string
+		q    destQuery
+		want destVerdict
+	}{
+		{"own wineserver socket", destQuery{mode: ModeObserve, unixSockets: allowed, dest: unixDest("/tmp/.wine-1000/server-fe00-1f/socket", false)},
+			destVerdict{action: actEmulate}},
+		{"display socket", destQuery{mode: ModeOffline, unixSockets: allowed, dest: unixDest("/tmp/.X11-unix/X0", false)},
+			destVerdict{action: actEmulate}},
+		// Checked on the opened file before the connect.
+		{"relative path", destQuery{mode: ModeObserve, unixSockets: allowed, dest: unixDest("socket", false)},
+			destVerdict{action: actEmulate}},
+		{"another prefix's wineserver", destQuery{mode: ModeObserve, unixSockets: allowed, dest: unixDest("/tmp/.wine-1000/server-fe00-20/socket", false)},
+			destVerdict{action: actDeny, errno: unix.EACCES, rule: "unix_socket"}},
+		{"a sibling with the allowed name as prefix", destQuery{mode: ModeObserve, unixSockets: allowed, dest: unixDest("/tmp/.X11-unix/X01", false)},
+			destVerdict{action: actDeny, errno: unix.EACCES, rule: "unix_socket"}},
+		{"session bus", destQuery{mode: ModeRestrict, unixSockets: allowed, dest: unixDest("/run/user/1000/bus", false)},
+			destVerdict{action: actDeny, errno: unix.EACCES, rule: "unix_socket"}},
+		{"abstract socket", destQuery{mode: ModeObserve, unixSockets: allowed, dest: unixDest("/tmp/.X11-unix/X0", true)},
+			destVerdict{action: actDeny, errno: unix.EPERM, rule: "unix_socket"}},
+		// Without a network namespace, loopback is the host's own.
+		{"offline loopback, shared network", destQuery{mode: ModeOffline, sharedNetwork: true, dest: inetDest("127.0.0.1", 631)},
+			destVerdict{action: actDeny, errno: unix.ECONNREFUSED, rule: "network.mode"}},
+		{"offline loopback, own namespace", destQuery{mode: ModeOffline, dest: inetDest("127.0.0.1", 631)},
+			destVerdict{action: actContinue}},
+	}
+	for _, tc := range tests {
+		if got := decideDestination(tc.q); got != tc.want {
+			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -4,6 +4,8 @@ package supervisor
 
 import (
 	"encoding/binary"
+	"os"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 
@@ -206,7 +208,24 @@ func (s *Supervisor) target(op *netOp, m *outMsg) (unix.Sockaddr, int, unix.Errn
 	if m.dest == nil {
 		return nil, -1, 0
 	}
-	return sockaddr(m.dest, op.req.PID)
+	sa, pathfd, errno := sockaddr(m.dest, op.req.PID)
+	if pathfd >= 0 && s.cfg.Network.UnixSockets != nil {
+		// The socket file that was opened is the one checked: its
+		// path after every symlink and relative to the caller's
+		// directory, not the text the caller passed.
+		real, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(pathfd))
+		if err != nil || !allowedSocket(s.cfg.Network.UnixSockets, real) {
+			unix.Close(pathfd)
+			if err == nil {
+				d := *m.dest
+				d.Path = real
+				s.report(op.req, op.p, op.call, op.sock.protocol(), d,
+					destVerdict{action: actDeny, errno: unix.EACCES, rule: "unix_socket"}, -1)
+			}
+			return nil, -1, unix.EACCES
+		}
+	}
+	return sa, pathfd, errno
 }
 
 // finishConnect starts the connect on the loop. On a worker it waits for a

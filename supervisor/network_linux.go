@@ -61,7 +61,7 @@ func (s *Supervisor) handleNetwork(req *sandbox.Request, c call, args [6]uint64)
 		s.verifyPending(p)
 	}
 	mem := memory{pid: req.PID, ptr: pointerSize(req.Arch)}
-	if s.cfg.Network.Mode == ModeRestrict {
+	if s.cfg.Network.Mode == ModeRestrict || s.cfg.Network.SharedNetwork || s.cfg.Network.UnixSockets != nil {
 		s.emulate(req, p, mem, c, args)
 		return
 	}
@@ -108,7 +108,8 @@ func (s *Supervisor) handleNetwork(req *sandbox.Request, c call, args [6]uint64)
 // decide gathers the facts about one destination and applies the policy.
 func (s *Supervisor) decide(d Destination, sockType int) destVerdict {
 	q := destQuery{mode: s.cfg.Network.Mode, rules: s.cfg.Network.Rules, dest: d, sockType: sockType,
-		forwarder: s.cfg.Network.DNSUDP.IsValid()}
+		forwarder: s.cfg.Network.DNSUDP.IsValid(), sharedNetwork: s.cfg.Network.SharedNetwork,
+		unixSockets: s.cfg.Network.UnixSockets}
 	if d.Family == "inet" || d.Family == "inet6" {
 		q.forwarderDest = s.isForwarder(d)
 		_, q.seen, q.allowedAnswer = s.names.lookup(d.Addr)

@@ -33,6 +33,13 @@ type Config struct {
 	// that what Wine does while it creates a prefix is not held against
 	// the game.
 	Stage string
+	// SharedPID: the sandbox shares the supervisor's pid namespace
+	// (sandbox.Spec.SharedPID), so its pids are the supervisor's own.
+	SharedPID bool
+	// ExecDirs are, for a sandbox without a mount view, the directories
+	// Landlock lets it execute from but never write: a program inside one
+	// counts as read-only, as one on a read-only mount does.
+	ExecDirs []string
 	// Sink receives every event, from one goroutine, in order.
 	Sink   func(audit.Event)
 	Logger *slog.Logger
@@ -98,7 +105,7 @@ func Start(l *sandbox.Listener, initPID int, cfg Config) (*Supervisor, error) {
 	if cfg.Process.MaxChildProcesses <= 0 {
 		cfg.Process.MaxChildProcesses = policy.Default().Process.MaxChildProcesses
 	}
-	t, err := newTable(initPID)
+	t, err := newTable(initPID, cfg.SharedPID)
 	if err != nil {
 		return nil, fmt.Errorf("supervisor: %w", err)
 	}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/winewarden/winewarden/sandbox"
 )
 
 // process is the supervisor's record of one sandboxed process.
@@ -72,7 +74,11 @@ func (p *process) name() string {
 type table struct {
 	mu       sync.Mutex
 	procRoot string // the sandbox's /proc, seen from the supervisor
-	byNS     map[int]*process
+	// initNS is the init stage's pid in the sandbox: 1, or its host pid
+	// when the sandbox shares the supervisor's pid namespace.
+	initNS int
+	shared bool
+	byNS   map[int]*process
 	// threads caches host thread id -> process for the network path,
 	// where an outdated entry costs only the attribution of one event.
 	threads map[int]*process
@@ -149,17 +155,26 @@ const maxThreadCache = 1 << 16
 // architecture that has a fixed value for it (x86 included).
 const clockTicks = 100
 
-func newTable(initHostPID int) (*table, error) {
+// newTable makes the table of the sandbox whose init stage has host pid
+// initHostPID. A sandbox that shares the pid namespace is read from the
+// supervisor's own /proc, and its processes are those below the init stage.
+func newTable(initHostPID int, shared bool) (*table, error) {
 	root := fmt.Sprintf("/proc/%d/root/proc", initHostPID)
-	if _, err := os.Stat(root + "/1/stat"); err != nil {
+	initNS := 1
+	if shared {
+		root, initNS = "/proc", initHostPID
+	}
+	initStat := root + "/" + strconv.Itoa(initNS) + "/stat"
+	if _, err := os.Stat(initStat); err != nil {
 		return nil, fmt.Errorf("opening the sandbox's /proc: %w", err)
 	}
-	t := &table{procRoot: root, byNS: map[int]*process{}, threads: map[int]*process{}, bootTime: bootTime()}
-	init := &process{NSPID: 1, HostPID: initHostPID, Exe: "winewarden-init", pidfd: -1}
-	if st, err := readStat(root + "/1/stat"); err == nil {
+	t := &table{procRoot: root, initNS: initNS, shared: shared,
+		byNS: map[int]*process{}, threads: map[int]*process{}, bootTime: bootTime()}
+	init := &process{NSPID: initNS, HostPID: initHostPID, Exe: "winewarden-init", pidfd: -1}
+	if st, err := readStat(initStat); err == nil {
 		init.Start = st.start
 	}
-	t.byNS[1] = init
+	t.byNS[initNS] = init
 	return t, nil
 }
 
@@ -268,7 +283,7 @@ func (t *table) resolve(tid int, fresh bool) (*process, error) {
 		// The caller's /proc entry is unreadable while it waits in a
 		// syscall, which happens while it is being killed. Treat it as
 		// an orphan, because the caller validates the notification anyway.
-		p = &process{NSPID: nsTgid, NSPPID: 1, Parent: t.byNS[1], pidfd: -1,
+		p = &process{NSPID: nsTgid, NSPPID: t.initNS, Parent: t.byNS[t.initNS], pidfd: -1,
 			Exe: unknownExe, UnderWindows: t.windowsSeen}
 		return p, nil
 	}
@@ -297,8 +312,8 @@ func (t *table) resolve(tid int, fresh bool) (*process, error) {
 // the sandbox, such an orphan counts as below one: a Windows program that
 // forks twice and lets the middle process exit must not shed its ancestry.
 func (t *table) lookupLocked(ns int, depth int) (*process, error) {
-	if ns == 1 {
-		return t.byNS[1], nil
+	if ns == t.initNS {
+		return t.byNS[t.initNS], nil
 	}
 	st, err := readStat(t.procRoot + "/" + strconv.Itoa(ns) + "/stat")
 	if err != nil {
@@ -307,7 +322,7 @@ func (t *table) lookupLocked(ns int, depth int) (*process, error) {
 	if p := t.byNS[ns]; p != nil && p.Start == st.start && !p.exited {
 		return p, nil
 	}
-	if st.ppid == 0 {
+	if st.ppid == 0 || (t.shared && ns == 1) {
 		return nil, fmt.Errorf("process %d: %w", ns, errNotInSandbox)
 	}
 
@@ -315,7 +330,7 @@ func (t *table) lookupLocked(ns int, depth int) (*process, error) {
 	if depth < maxAncestry {
 		parent, _ = t.lookupLocked(st.ppid, depth+1)
 	}
-	orphan := parent == nil || parent.NSPID == 1
+	orphan := parent == nil || parent.NSPID == t.initNS
 	if orphan {
 		if guess := t.orphanParent(); guess != nil {
 			parent, orphan = guess, false
@@ -324,7 +339,7 @@ func (t *table) lookupLocked(ns int, depth int) (*process, error) {
 		t.settleFork(parent)
 	}
 	if parent == nil {
-		parent = t.byNS[1]
+		parent = t.byNS[t.initNS]
 	}
 
 	p := t.newChild(parent, ns, st)
@@ -381,6 +396,10 @@ func (t *table) newChild(parent *process, ns int, st statFields) *process {
 // liveCount counts the processes in the sandbox other than the init stage,
 // by listing the sandbox's procfs.
 func (t *table) liveCount() (int, []int, error) {
+	if t.shared {
+		pids, err := sandbox.Descendants(t.procRoot, t.initNS)
+		return len(pids), pids, err
+	}
 	dir, err := os.Open(t.procRoot)
 	if err != nil {
 		return 0, nil, err
@@ -423,7 +442,7 @@ func (t *table) reap(live []int) []*process {
 	defer t.mu.Unlock()
 	var gone []*process
 	for pid, p := range t.byNS {
-		if pid == 1 || (present[pid] && !p.exited) {
+		if pid == t.initNS || (present[pid] && !p.exited) {
 			continue
 		}
 		p.exited = true

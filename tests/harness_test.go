@@ -251,6 +251,13 @@ func (e *env) environ(extra ...string) []string {
 // the events of the session log it wrote.
 func (e *env) run(t *testing.T, args []string, extraEnv ...string) result {
 	t.Helper()
+	return e.runInside(t, nil, args, extraEnv...)
+}
+
+// runInside runs winewarden with args as the last part of outer, a command
+// that runs another, such as bwrap standing in for a Flatpak sandbox.
+func (e *env) runInside(t *testing.T, outer []string, args []string, extraEnv ...string) result {
+	t.Helper()
 	sessions := filepath.Join(e.home, ".local/state/winewarden/sessions")
 	if len(args) > 0 && args[0] == "run" && !slices.ContainsFunc(extraEnv, func(kv string) bool { return strings.HasPrefix(kv, "WINEPREFIX=") }) {
 		e.resetTrust(t)
@@ -259,7 +266,8 @@ func (e *env) run(t *testing.T, args []string, extraEnv ...string) result {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
+	argv := append(append(slices.Clone(outer), binary), args...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = e.environ(extraEnv...)
 	cmd.Dir = e.root
 	var stdout, stderr bytes.Buffer

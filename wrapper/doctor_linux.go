@@ -49,9 +49,14 @@ func Doctor(out io.Writer) int {
 	unix.Uname(&uts)
 	info("kernel", unix.ByteSliceToString(uts.Release[:]))
 
+	flatpak := inFlatpak()
 	maxNS := strings.TrimSpace(readSmall("/proc/sys/user/max_user_namespaces"))
-	check(maxNS != "" && maxNS != "0", "user namespaces", "max_user_namespaces="+maxNS,
-		"enable them: sysctl -w user.max_user_namespaces=15000")
+	if flatpak {
+		info("flatpak", "inside a Flatpak sandbox, which allows no new namespaces: games run in the "+flatpakNote)
+	} else {
+		check(maxNS != "" && maxNS != "0", "user namespaces", "max_user_namespaces="+maxNS,
+			"enable them: sysctl -w user.max_user_namespaces=15000")
+	}
 	if v := strings.TrimSpace(readSmall("/proc/sys/kernel/apparmor_restrict_unprivileged_userns")); v == "1" {
 		info("apparmor", "restricts unprivileged user namespaces; the probe below shows whether winewarden may create them")
 	}
@@ -77,8 +82,11 @@ func Doctor(out io.Writer) int {
 	}
 	info("wine", wine)
 
-	probeErr := probeSandbox()
+	probeErr := probeSandbox(flatpak)
 	detail := "started /bin/true in the default profile's namespaces with Landlock, seccomp and the supervisor"
+	if flatpak {
+		detail = "started /bin/true in the degraded Flatpak profile, with Landlock, seccomp and the supervisor"
+	}
 	if probeErr != nil {
 		detail = probeErr.Error()
 	}
@@ -97,6 +105,10 @@ func Doctor(out io.Writer) int {
 	} {
 		fmt.Fprintln(out, "  - "+line)
 	}
+	fmt.Fprintln(out, "\nLaunch profile \"steam\" (Steam games, while steam.show_client = true) differs:")
+	fmt.Fprintln(out, "  - "+steamProfileNote)
+	fmt.Fprintln(out, "\nLaunch profile \"flatpak\" (inside a launcher's Flatpak build) differs:")
+	fmt.Fprintln(out, "  - "+flatpakNote)
 
 	path, _ := ConfigPath()
 	cfg, err := policy.Load(path)
@@ -152,8 +164,9 @@ func readSmall(path string) string {
 }
 
 // probeSandbox starts /bin/true in a sandbox with every layer the default
-// profile uses and no degraded mode.
-func probeSandbox() error {
+// profile uses and no degraded mode, or inside a Flatpak sandbox, with the
+// layers of the Flatpak profile.
+func probeSandbox(flatpak bool) error {
 	tmp, err := os.MkdirTemp("", "winewarden-probe-")
 	if err != nil {
 		return err
@@ -163,6 +176,10 @@ func probeSandbox() error {
 	spec := &sandbox.Spec{
 		Argv: []string{"true"}, Env: []string{"PATH=/usr/bin:/bin"}, Dir: "/",
 		UID: os.Getuid(), GID: os.Getgid(), Mounts: view.Mounts(), Landlock: view.Rules(), MinLandlockABI: 6,
+	}
+	if flatpak {
+		spec.Mounts, spec.Landlock = nil, view.HostRules(nil)
+		spec.NoNamespaces, spec.SharedPID, spec.SharedIPC = true, true, true
 	}
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {

@@ -3,7 +3,6 @@
 package wrapper
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -123,20 +122,65 @@ func describeLaunchers(cfg policy.Config) []string {
 	}
 	out = append(out, "Steam tool's default Proton: "+proton)
 	if slices.Contains(found, launcher.Steam) {
-		out = append(out, "Steam games: "+steamClientNote)
+		note := steamProfileNote
+		if !cfg.Steam.ShowClient {
+			note = steamClientNote
+		}
+		out = append(out, "Steam games: "+note)
 	}
 	return out
 }
 
-// steamClientNote is logged for every Steam game: the sandbox's own
-// process namespace hides the Steam client, which the Steam API looks for.
-const steamClientNote = "the game runs in its own process namespace, so it cannot see the Steam client's process: games that need the Steam API or Steam DRM may not start"
+// steamClientNote is logged for a Steam game run without the Steam client
+// in view (steam.show_client = false).
+const steamClientNote = "the game runs in its own process namespace, so it cannot see the Steam client's process: games that need the Steam API or Steam DRM may not start (steam.show_client = true shows it)"
 
-// checkNotInFlatpak stops a run inside a Flatpak sandbox, such as a
-// launcher's Flatpak build, where no new namespaces can be made.
-func checkNotInFlatpak() error {
-	if _, err := os.Stat("/.flatpak-info"); err != nil {
-		return nil
+// steamProfileNote is logged for a Steam game run with the Steam client in
+// view: what that gives up, and what still holds.
+const steamProfileNote = "Steam profile: the game shares the host's process list, System V IPC and /dev/shm with the Steam client, so it can see every process of the host with its command line, and read and write other programs' shared memory in /dev/shm. " +
+	"Still in force: Landlock's filesystem rules, and its ptrace and signal scoping (the game cannot signal, trace or read the memory or environment of any process outside the sandbox), the virtual home, the syscall filter and the supervisor. " +
+	"Set steam.show_client = false in the game's policy file to hide the host's processes from a game that runs without the Steam client"
+
+// showSteamClient prepares the Steam profile, in which the host's
+// processes, IPC and /dev/shm stay in view. So do the parts of the Steam
+// client that a game's Steam API uses: the client libraries that Proton
+// loads through ~/.steam/sdk32 and sdk64, the client's pid file and
+// registry under ~/.steam, and the legacycompat folder that Proton copies
+// into the prefix. The sacred zones (Steam's login files among them) stay
+// hidden.
+func (p *plan) showSteamClient(dirs xdgDirs, getenv func(string) string, log *slog.Logger) {
+	p.view.SharedProcesses = true
+	steamDir := filepath.Join(dirs.Home, ".steam")
+	parts := []Shown{
+		{Source: filepath.Join(steamDir, "sdk32"), Target: filepath.Join(steamDir, "sdk32")},
+		{Source: filepath.Join(steamDir, "sdk64"), Target: filepath.Join(steamDir, "sdk64")},
+		{Source: filepath.Join(steamDir, "steam.pid"), Target: filepath.Join(steamDir, "steam.pid"), File: true},
+		{Source: filepath.Join(steamDir, "registry.vdf"), Target: filepath.Join(steamDir, "registry.vdf"), File: true},
 	}
-	return errors.New("this runs inside a Flatpak sandbox, which allows no new namespaces, and WineWarden has no profile without them yet (only Landlock and seccomp could apply there): run the launcher's native package instead")
+	if client := getenv("STEAM_COMPAT_CLIENT_INSTALL_PATH"); filepath.IsAbs(client) {
+		if root, err := filepath.EvalSymlinks(client); err == nil {
+			legacy := filepath.Join(root, "legacycompat")
+			parts = append(parts, Shown{Source: legacy, Target: legacy})
+		}
+	}
+	for _, w := range parts {
+		src, err := filepath.EvalSymlinks(w.Source)
+		if err != nil {
+			continue
+		}
+		info, err := os.Stat(src)
+		if err != nil || info.Mode().IsRegular() != w.File || (!w.File && !info.IsDir()) {
+			continue
+		}
+		masks, err := p.checkExposed("Steam client", src, dirs, "")
+		if err == nil && len(masks) > 0 {
+			err = fmt.Errorf("%s contains a sacred zone", src)
+		}
+		if err != nil {
+			log.Warn("not showing this part of the Steam client to the game", "path", w.Source, "err", err)
+			continue
+		}
+		w.Source = src
+		p.view.Shown = append(p.view.Shown, w)
+	}
 }

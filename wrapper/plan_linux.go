@@ -28,6 +28,11 @@ type plan struct {
 	// earlier version of the game), whose saves stay in their own homes.
 	earlierIDs []string
 	hostname   string
+	// hostView: the sandbox has no mount view (the Flatpak profile).
+	hostView bool
+	// trustDir is the game's trust state directory when it lies inside a
+	// directory the sandbox shows, and is hidden there.
+	trustDir string
 }
 
 // prepare validates every path the sandbox will expose and readies the
@@ -196,6 +201,7 @@ func (p *plan) hideTrustState(dir string, key []byte) error {
 		return err
 	}
 	p.view.Masks = append(p.view.Masks, dir)
+	p.trustDir = dir
 	return nil
 }
 
@@ -358,5 +364,7 @@ func (p *plan) spec(argv []string, cwd string, degraded bool) *sandbox.Spec {
 		MinLandlockABI: 6,
 		AllowDegraded:  degraded,
 		NewNetwork:     p.view.NewNetwork,
+		SharedPID:      p.view.SharedProcesses,
+		SharedIPC:      p.view.SharedProcesses,
 	}
 }

@@ -74,6 +74,18 @@ func (r *recorder) start(argv []string, game Game, p *plan, mode, tier string, c
 		r.emit(audit.Event{Kind: audit.KindWarning, Rule: "game_id", Detail: msg})
 		r.logger.Warn(msg)
 	}
+	if !p.hostView {
+		r.mountView(p)
+	}
+	for _, n := range p.neutralized {
+		r.emit(audit.Event{Kind: audit.KindDenial, Path: "~/" + n.Path, Target: n.LinkTo, Decision: audit.DecisionNeutralized,
+			Rule: "planted_symlink", Detail: "symlink in the virtual home moved to " + n.MovedTo + " instead of being followed"})
+		r.logger.Warn("moved a planted symlink out of the virtual home", "path", n.Path, "target", n.LinkTo, "quarantine", n.MovedTo)
+	}
+}
+
+// mountView records the mount steps of the sandbox's view.
+func (r *recorder) mountView(p *plan) {
 	var mounts []string
 	for _, m := range p.view.Mounts() {
 		desc := string(m.Kind) + " " + m.Target
@@ -86,11 +98,16 @@ func (r *recorder) start(argv []string, game Game, p *plan, mode, tier string, c
 		mounts = append(mounts, desc)
 	}
 	r.emit(audit.Event{Kind: audit.KindMount, Detail: "mount view", Fields: map[string]any{"mounts": mounts, "hidden_in_binds": p.view.Masks}})
-	for _, n := range p.neutralized {
-		r.emit(audit.Event{Kind: audit.KindDenial, Path: "~/" + n.Path, Target: n.LinkTo, Decision: audit.DecisionNeutralized,
-			Rule: "planted_symlink", Detail: "symlink in the virtual home moved to " + n.MovedTo + " instead of being followed"})
-		r.logger.Warn("moved a planted symlink out of the virtual home", "path", n.Path, "target", n.LinkTo, "quarantine", n.MovedTo)
+}
+
+// hostRules records the Landlock rules of a sandbox without a mount view,
+// which are its whole filesystem policy.
+func (r *recorder) hostRules(rules []sandbox.AccessRule) {
+	var list []string
+	for _, rule := range rules {
+		list = append(list, string(rule.Access)+" "+rule.Path)
 	}
+	r.emit(audit.Event{Kind: audit.KindMount, Detail: "no mount view: Landlock rules on the host's paths", Fields: map[string]any{"rules": list}})
 }
 
 func (r *recorder) layers(layers []sandbox.Layer) {

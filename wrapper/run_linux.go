@@ -85,9 +85,7 @@ func Run(opts Options) (int, error) {
 	if err != nil {
 		return ExitSetup, err
 	}
-	if err := checkNotInFlatpak(); err != nil {
-		return ExitSetup, err
-	}
+	flatpak := inFlatpak()
 	// A launcher's expanded command (Steam's %command%) names wrappers
 	// that have to stay outside the sandbox.
 	chain, err := launcher.ParseCommand(opts.Argv)
@@ -152,6 +150,10 @@ func Run(opts Options) (int, error) {
 		return ExitSetup, err
 	}
 	plan.view.NewNetwork = mode == "offline"
+	steamProfile := lctx.Launcher == launcher.Steam && cfg.Steam.ShowClient
+	if steamProfile {
+		plan.showSteamClient(dirs, os.Getenv, log)
+	}
 	network, err := setupNetwork(mode, cfg.Network, dirs.DataHome, log)
 	if err != nil {
 		return ExitSetup, err
@@ -185,6 +187,7 @@ func Run(opts Options) (int, error) {
 			notes.emergency(what)
 		}
 	}
+	plan.hostView = flatpak
 	rec.start(opts.Argv, game, plan, mode, profile.Tier, cfg)
 	rec.emit(tr.startEvent(profile))
 	rec.logger.Info("trust tier for this run", "tier", profile.Tier, "score", tr.state.Score, "network", mode,
@@ -194,9 +197,12 @@ func Run(opts Options) (int, error) {
 			Detail: fmt.Sprintf("--network %s replaces the %s tier's network mode %s for this run", opts.Network, profile.Tier, cfg.Network.Mode)})
 	}
 	if lctx.Launcher == launcher.Steam {
-		rec.emit(audit.Event{Kind: audit.KindWarning, Rule: "steam_client",
-			Detail: steamClientNote})
-		rec.logger.Warn(steamClientNote)
+		note := steamClientNote
+		if steamProfile {
+			note = steamProfileNote
+		}
+		rec.emit(audit.Event{Kind: audit.KindWarning, Rule: "steam_client", Detail: note})
+		rec.logger.Warn(note)
 	}
 	running := RunningSession{Session: session, GameID: game.ID, Exe: game.Exe, Prefix: prefix,
 		Tier: profile.Tier, Log: alog.Path(), PID: os.Getpid(), Start: start.UTC()}
@@ -212,6 +218,23 @@ func Run(opts Options) (int, error) {
 
 	spec := plan.spec(absoluteExe(opts.Argv, game), cwd, opts.AllowDegraded)
 	stdio := sandbox.Stdio{Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr}
+	if flatpak {
+		wineprefix := plan.view.Prefix
+		if chain.Proton != "" {
+			// Proton keeps the Wine prefix in pfx below its data directory.
+			wineprefix = filepath.Join(wineprefix, "pfx")
+		}
+		sockets, err := plan.withoutNamespaces(spec, wineprefix, profile.Filesystem == policy.FilesystemStrict)
+		if err != nil {
+			rec.exitEvent(ExitSetup, start, err)
+			return ExitSetup, err
+		}
+		network.config.SharedNetwork = true
+		network.config.UnixSockets = sockets
+		rec.hostRules(spec.Landlock)
+		rec.emit(audit.Event{Kind: audit.KindWarning, Rule: "flatpak_profile", Detail: flatpakNote})
+		rec.logger.Warn(flatpakNote)
+	}
 
 	if needsPrefixInit(opts.Argv, plan.view.Prefix) {
 		if err := initPrefix(spec, stdio, opts.Stderr, rec, cfg, network); err != nil {
@@ -221,7 +244,7 @@ func Run(opts Options) (int, error) {
 	}
 	// After the prefix exists: wineboot has to write C:\windows while it
 	// creates the prefix, and the folders to protect exist only then.
-	if profile.Filesystem == policy.FilesystemStrict {
+	if profile.Filesystem == policy.FilesystemStrict && !flatpak {
 		plan.view.ReadOnly = strictDirs(plan.view.Prefix)
 		spec.Mounts = plan.view.Mounts()
 	}
@@ -290,6 +313,11 @@ func Run(opts Options) (int, error) {
 	}
 	if sup != nil {
 		sup.Close()
+	}
+	if proc.Swept > 0 {
+		detail := fmt.Sprintf("the sandbox's init stage ended first, so %d processes left in the sandbox were killed", proc.Swept)
+		rec.emit(audit.Event{Kind: audit.KindWarning, Rule: "sandbox_sweep", Detail: detail})
+		rec.logger.Warn(detail)
 	}
 	opened := watch.Stop()
 	rec.decoySummary(opened)

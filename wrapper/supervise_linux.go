@@ -30,6 +30,10 @@ func startSupervised(spec *sandbox.Spec, stdio sandbox.Stdio, cfg policy.Config,
 			layers(setup.Layers)
 			reported = true
 		}
+		var execDirs []string
+		if spec.NoNamespaces {
+			execDirs = spec.ExecOnlyDirs()
+		}
 		var err error
 		sup, err = supervisor.Start(l, initPID, supervisor.Config{
 			Process:          cfg.Process,
@@ -37,6 +41,8 @@ func startSupervised(spec *sandbox.Spec, stdio sandbox.Stdio, cfg policy.Config,
 			LogDestinations:  cfg.Network.DestinationMonitoring,
 			Network:          netCfg,
 			Stage:            stage,
+			SharedPID:        spec.SharedPID,
+			ExecDirs:         execDirs,
 			Sink:             sink,
 			Logger:           logger,
 		})

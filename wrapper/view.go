@@ -2,6 +2,7 @@ package wrapper
 
 import (
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -28,6 +29,12 @@ type View struct {
 	// Tools are host directories shown read-only at the same path whose
 	// programs may run, such as a Proton build.
 	Tools []string
+	// Shown are host files and directories shown read-only at another
+	// path, such as the Steam client's libraries under ~/.steam.
+	Shown []Shown
+	// SharedProcesses keeps the host's pid and IPC namespaces and its
+	// /dev/shm, for the Steam client (policy key steam.show_client).
+	SharedProcesses bool
 
 	// Masks are host paths inside Prefix or InstallDir that must stay
 	// unreachable (sacred zones); MaskFiles lists those that are files.
@@ -46,6 +53,13 @@ type View struct {
 	// ResolvConf is a host file shown read-only at ResolvTarget in place
 	// of the host's resolver configuration; both are empty to keep it.
 	ResolvConf, ResolvTarget string
+}
+
+// Shown is a host file or directory shown read-only at Target. Libraries in
+// a directory may be loaded, as from a tool.
+type Shown struct {
+	Source, Target string
+	File           bool
 }
 
 // setResolvConf shows file at target and drops a host file that was to be
@@ -79,8 +93,14 @@ func (v View) Mounts() []sandbox.Mount {
 			m = append(m, sandbox.Mount{Kind: sandbox.MountBind, Source: r.Path, Target: r.Path, ReadOnly: true})
 		}
 	}
+	proc := sandbox.Mount{Kind: sandbox.MountProc, Target: "/proc"}
+	shm := sandbox.Mount{Kind: sandbox.MountTmpfs, Target: "/dev/shm", Mode: 0o1777, NoExec: true}
+	if v.SharedProcesses {
+		proc = sandbox.Mount{Kind: sandbox.MountBind, Source: "/proc", Target: "/proc"}
+		shm = sandbox.Mount{Kind: sandbox.MountBind, Source: "/dev/shm", Target: "/dev/shm", NoExec: true}
+	}
 	m = append(m,
-		sandbox.Mount{Kind: sandbox.MountProc, Target: "/proc"},
+		proc,
 		sandbox.Mount{Kind: sandbox.MountBind, Source: "/sys", Target: "/sys", ReadOnly: true, Optional: true},
 		sandbox.Mount{Kind: sandbox.MountTmpfs, Target: "/dev", Mode: 0o755, NoExec: true},
 	)
@@ -91,7 +111,7 @@ func (v View) Mounts() []sandbox.Mount {
 		m = append(m, sandbox.Mount{Kind: sandbox.MountSymlink, Source: l[0], Target: l[1]})
 	}
 	m = append(m,
-		sandbox.Mount{Kind: sandbox.MountTmpfs, Target: "/dev/shm", Mode: 0o1777, NoExec: true},
+		shm,
 		sandbox.Mount{Kind: sandbox.MountTmpfs, Target: "/tmp", Mode: 0o1777, NoExec: true},
 		sandbox.Mount{Kind: sandbox.MountTmpfs, Target: "/run", Mode: 0o755, NoExec: true},
 	)
@@ -115,6 +135,9 @@ func (v View) Mounts() []sandbox.Mount {
 	}
 	for _, d := range v.Tools {
 		user = append(user, sandbox.Mount{Kind: sandbox.MountBind, Source: d, Target: d, ReadOnly: true})
+	}
+	for _, s := range v.Shown {
+		user = append(user, sandbox.Mount{Kind: sandbox.MountBind, Source: s.Source, Target: s.Target, File: s.File, ReadOnly: true})
 	}
 	for _, s := range v.Sockets {
 		user = append(user, sandbox.Mount{Kind: sandbox.MountBind, Source: s, Target: s, File: true, Optional: true})
@@ -144,6 +167,52 @@ func (v View) Mounts() []sandbox.Mount {
 // read-only system roots, tools and a read-only install dir.
 func (v View) Rules() []sandbox.AccessRule {
 	r := []sandbox.AccessRule{{Path: "/", Access: sandbox.AccessList}}
+	r = append(r, v.commonRules()...)
+	r = append(r,
+		sandbox.AccessRule{Path: "/dev", Access: sandbox.AccessDevice},
+		sandbox.AccessRule{Path: "/dev/shm", Access: sandbox.AccessWrite},
+		sandbox.AccessRule{Path: "/tmp", Access: sandbox.AccessWrite},
+		sandbox.AccessRule{Path: "/run", Access: sandbox.AccessRead},
+		sandbox.AccessRule{Path: v.Home, Access: sandbox.AccessWrite},
+	)
+	if v.RuntimeDir != "" {
+		r = append(r, sandbox.AccessRule{Path: v.RuntimeDir, Access: sandbox.AccessWrite})
+	}
+	for _, s := range v.Shown {
+		r = append(r, sandbox.AccessRule{Path: s.Target, Access: shownAccess(s)})
+	}
+	return r
+}
+
+// HostRules returns the Landlock rules of a sandbox without a mount view,
+// on host paths: the rules are then the whole filesystem policy. Unlike
+// Rules, they grant nothing on "/", where listing would reach every
+// directory of the host. In /tmp they grant only serverDirs, Wine's server
+// directories of this prefix. The runtime directory gets no rule, because
+// its sockets are reached through the supervisor's socket allowlist.
+func (v View) HostRules(serverDirs []string) []sandbox.AccessRule {
+	r := v.commonRules()
+	r = append(r,
+		sandbox.AccessRule{Path: "/dev/shm", Access: sandbox.AccessWrite, Optional: true},
+		sandbox.AccessRule{Path: v.VirtualHome, Access: sandbox.AccessWrite},
+	)
+	for _, d := range serverDirs {
+		r = append(r, sandbox.AccessRule{Path: d, Access: sandbox.AccessWrite})
+	}
+	for _, d := range append(slices.Clone(baseDevices), v.Devices...) {
+		r = append(r, sandbox.AccessRule{Path: d, Access: sandbox.AccessDevice, Optional: true})
+	}
+	for _, s := range v.Shown {
+		r = append(r, sandbox.AccessRule{Path: s.Source, Access: shownAccess(s)})
+	}
+	return r
+}
+
+// commonRules are the rules of both kinds of view, on paths that are the
+// same inside and outside: system roots, /sys, /proc, the prefix, the
+// install dir, tools and files shown read-only.
+func (v View) commonRules() []sandbox.AccessRule {
+	var r []sandbox.AccessRule
 	for _, root := range v.Roots {
 		if root.LinkTarget != "" {
 			continue
@@ -157,17 +226,10 @@ func (v View) Rules() []sandbox.AccessRule {
 	r = append(r,
 		sandbox.AccessRule{Path: "/sys", Access: sandbox.AccessRead, Optional: true},
 		// wineserver reads and writes its clients' memory through
-		// /proc/<pid>/mem; the pid namespace limits it to the sandbox.
+		// /proc/<pid>/mem. The pid namespace limits it to the sandbox,
+		// or, when the host's /proc is seen, Landlock's ptrace scoping.
 		sandbox.AccessRule{Path: "/proc", Access: sandbox.AccessWrite},
-		sandbox.AccessRule{Path: "/dev", Access: sandbox.AccessDevice},
-		sandbox.AccessRule{Path: "/dev/shm", Access: sandbox.AccessWrite},
-		sandbox.AccessRule{Path: "/tmp", Access: sandbox.AccessWrite},
-		sandbox.AccessRule{Path: "/run", Access: sandbox.AccessRead},
-		sandbox.AccessRule{Path: v.Home, Access: sandbox.AccessWrite},
 	)
-	if v.RuntimeDir != "" {
-		r = append(r, sandbox.AccessRule{Path: v.RuntimeDir, Access: sandbox.AccessWrite})
-	}
 	if v.Prefix != "" {
 		r = append(r, sandbox.AccessRule{Path: v.Prefix, Access: sandbox.AccessWrite})
 	}
@@ -185,6 +247,15 @@ func (v View) Rules() []sandbox.AccessRule {
 		r = append(r, sandbox.AccessRule{Path: f, Access: sandbox.AccessRead, Optional: true})
 	}
 	return r
+}
+
+// shownAccess lets the game load libraries from a shown directory and read
+// a shown file.
+func shownAccess(s Shown) sandbox.Access {
+	if s.File {
+		return sandbox.AccessRead
+	}
+	return sandbox.AccessExec
 }
 
 func isDeviceDir(p string) bool {
