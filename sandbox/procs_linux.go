@@ -89,15 +89,12 @@ const sweepTimeout = 5 * time.Second
 
 // sweepOrphans kills and reaps the sandbox processes that outlived the
 // init stage of a sandbox sharing the caller's pid namespace. The caller is
-// a child subreaper, so they are its children once the init stage is gone;
-// they are told from the caller's other children by their user namespace,
-// which the sandbox has its own of.
+// a child subreaper, so they are its children once the init stage is gone.
+// They are told from the caller's other children by their user namespace or,
+// in a sandbox without namespaces, by the seccomp filter they run under.
 func sweepOrphans() int {
-	own, err := userNS(os.Getpid())
-	if err != nil {
-		return 0
-	}
 	self := os.Getpid()
+	own := identify(self)
 	killed := 0
 	deadline := time.Now().Add(sweepTimeout)
 	for time.Now().Before(deadline) {
@@ -107,7 +104,7 @@ func sweepOrphans() int {
 		}
 		var orphans []int
 		for _, pid := range children[self] {
-			if ns, err := userNS(pid); err == nil && ns != own {
+			if identify(pid).sandboxedBelow(own) {
 				orphans = append(orphans, pid)
 			}
 		}
@@ -138,11 +135,36 @@ func sweepOrphans() int {
 	return killed
 }
 
-// userNS identifies the user namespace of process pid.
-func userNS(pid int) (uint64, error) {
+// confinement is what tells a sandboxed process from the wrapper's own
+// children: its user namespace and the number of seccomp filters it runs
+// under.
+type confinement struct {
+	userNS  uint64
+	filters int
+	known   bool
+}
+
+// sandboxedBelow reports whether c is a sandbox below the process whose
+// confinement is outer: another user namespace, or more seccomp filters.
+func (c confinement) sandboxedBelow(outer confinement) bool {
+	return c.known && outer.known && (c.userNS != outer.userNS || c.filters > outer.filters)
+}
+
+// identify reads the confinement of process pid.
+func identify(pid int) confinement {
 	var st unix.Stat_t
 	if err := unix.Stat("/proc/"+strconv.Itoa(pid)+"/ns/user", &st); err != nil {
-		return 0, err
+		return confinement{}
 	}
-	return st.Ino, nil
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return confinement{}
+	}
+	c := confinement{userNS: st.Ino, known: true}
+	for _, line := range bytes.Split(data, []byte{'\n'}) {
+		if v, ok := bytes.CutPrefix(line, []byte("Seccomp_filters:")); ok {
+			c.filters, _ = strconv.Atoi(string(bytes.TrimSpace(v)))
+		}
+	}
+	return c
 }

@@ -174,3 +174,31 @@ func TestFlatpakSteamProfileLinksClient(t *testing.T) {
 		t.Errorf("link %s: %q, %v", link, target, err)
 	}
 }
+
+func TestFlatpakProfileSweepsAfterInitDies(t *testing.T) {
+	e := needWine(t)
+	// The check runs inside the stand-in Flatpak, after winewarden has
+	// returned: the stand-in's own end would kill what is left anyway.
+	check := `"$@"; rc=$?; sleep 1
+for p in /proc/[0-9]*; do
+  case "$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null)" in "sleep 297 "*) echo "leftover ${p#/proc/}" ;; esac
+done
+exit $rc`
+	outer := append(flatpakOuter(t, e), "sh", "-c", check, "sh")
+	prefix := filepath.Join(t.TempDir(), "prefix")
+	r := e.runInside(t, outer, []string{"run", "--game-id", "flatpak-sweep", "--", "sh", "-c", "sleep 297 & kill -KILL $PPID; sleep 298"},
+		"WINEPREFIX="+prefix)
+	if r.code == 0 {
+		t.Error("a session whose init stage was killed exited 0")
+	}
+	if strings.Contains(r.stdout, "leftover") {
+		t.Errorf("processes outlived the session:\n%s", r.stdout)
+	}
+	swept := false
+	for _, ev := range r.events {
+		swept = swept || ev.Kind == audit.KindWarning && ev.Rule == "sandbox_sweep"
+	}
+	if !swept {
+		t.Error("the session log does not say that processes were killed after the init stage")
+	}
+}
