@@ -58,18 +58,10 @@ func Heroic(o Options, appName string) error {
 	exe := o.Binary
 	var before func(*session) error
 	if flatpak {
-		// The Flatpak sees its own data directory but not the home's
-		// other folders or the host's libraries: Heroic runs a static
-		// copy of winewarden kept there.
-		if err := checkStatic(o.Binary); err != nil {
+		exe = flatpakDataBinary(filepath.Dir(filepath.Dir(dir)))
+		if before, err = flatpakBinary(o, exe, launcher.Heroic); err != nil {
 			return err
 		}
-		binary, err := os.ReadFile(o.Binary)
-		if err != nil {
-			return fmt.Errorf("reading the winewarden binary: %w", err)
-		}
-		exe = filepath.Join(filepath.Dir(filepath.Dir(dir)), "data", "winewarden", "winewarden")
-		before = func(s *session) error { return s.put(exe, binary, 0o755) }
 	}
 	edit := func(old []byte) ([]byte, error) {
 		return addHeroicWrapper(old, path, section, wrapper{Exe: exe, Args: "run --"})

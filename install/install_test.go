@@ -554,7 +554,8 @@ func TestFlatpakWineVersionCarriesBinary(t *testing.T) {
 
 	// A dynamic binary would not run inside the Flatpak.
 	o, _ := options(t, home, "/bin/true")
-	if err := Bottles(o, "soda-9.0"); err == nil || !strings.Contains(err.Error(), "make static") {
+	err := Bottles(o, "soda-9.0")
+	if err == nil || !strings.Contains(err.Error(), "make static") || !strings.Contains(err.Error(), "bottles's Flatpak") {
 		t.Errorf("a dynamic binary for a Flatpak build gave %v", err)
 	}
 
@@ -573,6 +574,9 @@ func TestFlatpakWineVersionCarriesBinary(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "degraded Flatpak profile") {
 		t.Errorf("install did not explain the Flatpak profile:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), shellQuote(filepath.Join(version, "winewarden"))+" run -- %command%") {
+		t.Errorf("the launch options install suggests do not run the copy:\n%s", out.String())
 	}
 	if err := Uninstall(o, "bottles"); err != nil {
 		t.Fatal(err)
@@ -603,6 +607,44 @@ func TestFlatpakHeroicRunsCopy(t *testing.T) {
 	}
 	if err := Uninstall(o, "heroic"); err != nil {
 		t.Fatal(err)
+	}
+	sameFiles(t, before, snapshot(t, home))
+}
+
+func TestFlatpakLaunchOptionsRunCopy(t *testing.T) {
+	home := t.TempDir()
+	app := filepath.Join(home, ".var/app")
+	bottle := filepath.Join(app, "com.usebottles.bottles/data/bottles/bottles/Games/bottle.yml")
+	writeFile(t, bottle, bottleYAML, 0o644)
+	system := filepath.Join(app, "net.lutris.Lutris/data/lutris/system.yml")
+	writeFile(t, system, "system:\n  gamemode: true\n", 0o644)
+	before := snapshot(t, home)
+
+	binary := staticBinary(t)
+	o, _ := options(t, home, binary)
+	if err := BottlesProgram(o, "Games", "Game"); err != nil {
+		t.Fatal(err)
+	}
+	if err := LutrisPrefixCommand(o); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct{ file, copy string }{
+		{bottle, filepath.Join(app, "com.usebottles.bottles/data/winewarden/winewarden")},
+		{system, filepath.Join(app, "net.lutris.Lutris/data/winewarden/winewarden")},
+	} {
+		if readFile(t, tc.copy) != readFile(t, binary) {
+			t.Errorf("%s is not a copy of the binary", tc.copy)
+		}
+		if got := readFile(t, tc.file); !strings.Contains(got, tc.copy) {
+			t.Errorf("%s does not run the copy:\n%s", tc.file, got)
+		}
+	}
+
+	for _, l := range []string{"bottles", "lutris"} {
+		if err := Uninstall(o, l); err != nil {
+			t.Fatal(err)
+		}
 	}
 	sameFiles(t, before, snapshot(t, home))
 }

@@ -42,7 +42,7 @@ func Steam(o Options) error {
 	if err != nil {
 		return err
 	}
-	if err := checkStatic(o.Binary); err != nil {
+	if err := checkStatic(o.Binary, "Steam runs compatibility tools inside its runtime container"); err != nil {
 		return err
 	}
 	binary, err := os.ReadFile(o.Binary)
@@ -94,15 +94,16 @@ func IsDynamic(path string) (bool, error) {
 	return false, nil
 }
 
-// checkStatic rejects a dynamically linked binary, which would look for
-// its libraries inside Steam's runtime container and fail there.
-func checkStatic(path string) error {
+// checkStatic rejects a dynamically linked binary for a launcher that runs
+// it where the host's libraries are missing (where says which), since it
+// would fail to find them there.
+func checkStatic(path, where string) error {
 	dynamic, err := IsDynamic(path)
 	if err != nil {
 		return fmt.Errorf("reading the winewarden binary %s: %w", path, err)
 	}
 	if dynamic {
-		return fmt.Errorf("%s is dynamically linked, and Steam runs compatibility tools inside its runtime container, where its libraries are missing: build a static binary with `make static` and install with bin/winewarden-static", path)
+		return fmt.Errorf("%s is dynamically linked, and %s, where its libraries are missing: build a static binary with `make static` and install with bin/winewarden-static", path, where)
 	}
 	return nil
 }

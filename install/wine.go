@@ -82,7 +82,7 @@ func putWineVersion(s *session, dir, binary, bin string) error {
 func Lutris(o Options, base string) error {
 	versions := filepath.Join(o.Home, ".local", "share", "lutris", "runners", "wine")
 	flatpak := filepath.Join(o.Home, ".var", "app", "net.lutris.Lutris", "data", "lutris", "runners", "wine")
-	name, err := wineVersion(o, launcher.Lutris, versions, flatpak, base)
+	name, _, err := wineVersion(o, launcher.Lutris, versions, flatpak, base)
 	if err == nil && !o.DryRun {
 		fmt.Fprintf(o.Out, "lutris: choose %q under a game's Runner options > Wine version; LUTRIS_GAME_UUID and the game's config name it to WineWarden.\n", name)
 	}
@@ -93,60 +93,56 @@ func Lutris(o Options, base string) error {
 func Bottles(o Options, base string) error {
 	runners := filepath.Join(o.Home, ".local", "share", "bottles", "runners")
 	flatpak := filepath.Join(o.Home, ".var", "app", "com.usebottles.bottles", "data", "bottles", "runners")
-	name, err := wineVersion(o, launcher.Bottles, runners, flatpak, base)
+	name, binary, err := wineVersion(o, launcher.Bottles, runners, flatpak, base)
 	if err == nil && !o.DryRun {
-		fmt.Fprintf(o.Out, "bottles: choose the runner %q in a bottle's settings, or set a program's launch options to: %s run -- %%command%%\n", name, o.Binary)
+		fmt.Fprintf(o.Out, "bottles: choose the runner %q in a bottle's settings, or set a program's launch options to: %s run -- %%command%%\n", name, shellQuote(binary))
 	}
 	return err
 }
 
 // wineVersion writes the version "winewarden-<base>" into a launcher's
 // directory of Wine versions: the native one, or the Flatpak build's when
-// only that one's parent exists. It returns the version's name.
-func wineVersion(o Options, launcherName, versions, flatpak, base string) (string, error) {
+// only that one's parent exists. It returns the version's name and the
+// winewarden its tools run.
+func wineVersion(o Options, launcherName, versions, flatpak, base string) (string, string, error) {
 	inFlatpak := false
 	if !isDir(filepath.Dir(versions)) && isDir(filepath.Dir(flatpak)) {
 		versions, inFlatpak = flatpak, true
 	}
 	bin, err := baseWine(base, versions)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	name := "winewarden-" + versionName(base, bin)
 	dir := filepath.Join(versions, name)
 	binary := o.Binary
-	var copied []byte
+	var copyBinary func(*session) error
 	if inFlatpak {
-		// The Flatpak sees its own data directory but not the home's
-		// other folders or the host's libraries: the version carries a
-		// static copy of winewarden.
-		if err := checkStatic(o.Binary); err != nil {
-			return "", err
-		}
-		if copied, err = os.ReadFile(o.Binary); err != nil {
-			return "", fmt.Errorf("reading the winewarden binary: %w", err)
-		}
+		// The version carries its own copy of winewarden.
 		binary = filepath.Join(dir, "winewarden")
+		if copyBinary, err = flatpakBinary(o, binary, launcherName); err != nil {
+			return "", "", err
+		}
 	}
 	s, err := begin(o, launcherName)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	if copied != nil {
-		if err := s.put(binary, copied, 0o755); err != nil {
-			return "", s.abort(err)
+	if copyBinary != nil {
+		if err := copyBinary(s); err != nil {
+			return "", "", s.abort(err)
 		}
 	}
 	if err := putWineVersion(s, dir, binary, bin); err != nil {
-		return "", s.abort(err)
+		return "", "", s.abort(err)
 	}
 	if err := s.finish(); err != nil {
-		return "", err
+		return "", "", err
 	}
 	if inFlatpak && !o.DryRun {
 		fmt.Fprintln(o.Out, launcherName+": "+flatpakNote)
 	}
-	return name, nil
+	return name, binary, nil
 }
 
 func versionName(base, bin string) string {
@@ -199,12 +195,20 @@ func LutrisPrefixCommand(o Options) error {
 		return errors.New("Lutris is running and would write its settings over the change: quit Lutris, then install again")
 	}
 	path := filepath.Join(launcher.LutrisDir(o.Home), "system.yml")
+	app := filepath.Join(o.Home, ".var", "app", "net.lutris.Lutris")
+	exe := o.Binary
+	var before func(*session) error
 	for _, fp := range []string{
-		filepath.Join(o.Home, ".var", "app", "net.lutris.Lutris", "config", "lutris", "system.yml"),
-		filepath.Join(o.Home, ".var", "app", "net.lutris.Lutris", "data", "lutris", "system.yml"),
+		filepath.Join(app, "config", "lutris", "system.yml"),
+		filepath.Join(app, "data", "lutris", "system.yml"),
 	} {
 		if !isFile(path) && isFile(fp) {
 			path = fp
+			exe = flatpakDataBinary(app)
+			var err error
+			if before, err = flatpakBinary(o, exe, launcher.Lutris); err != nil {
+				return err
+			}
 			fmt.Fprintln(o.Out, "lutris: "+flatpakNote)
 		}
 	}
@@ -212,9 +216,9 @@ func LutrisPrefixCommand(o Options) error {
 		return fmt.Errorf("Lutris has no system options yet (%s is missing): open Lutris's Preferences > Global options once, then install again", path)
 	}
 
-	edit := func(old []byte) ([]byte, error) { return setPrefixCommand(old, path, o.Binary) }
-	return editFile(o, launcher.Lutris, path, edit, func(e *Entry) {
-		e.Undo = &Undo{Kind: "lutris-prefix-command", Binary: o.Binary}
+	edit := func(old []byte) ([]byte, error) { return setPrefixCommand(old, path, exe) }
+	return editFileWith(o, launcher.Lutris, before, path, edit, func(e *Entry) {
+		e.Undo = &Undo{Kind: "lutris-prefix-command", Binary: exe}
 	})
 }
 
@@ -251,16 +255,24 @@ func BottlesProgram(o Options, bottle, program string) error {
 		return errors.New("Bottles is running and would write the bottle's settings over the change: quit Bottles, then install again")
 	}
 	path := filepath.Join(o.Home, ".local", "share", "bottles", "bottles", bottle, "bottle.yml")
-	if fp := filepath.Join(o.Home, ".var", "app", "com.usebottles.bottles", "data", "bottles", "bottles", bottle, "bottle.yml"); !isFile(path) && isFile(fp) {
+	app := filepath.Join(o.Home, ".var", "app", "com.usebottles.bottles")
+	exe := o.Binary
+	var before func(*session) error
+	if fp := filepath.Join(app, "data", "bottles", "bottles", bottle, "bottle.yml"); !isFile(path) && isFile(fp) {
 		path = fp
+		exe = flatpakDataBinary(app)
+		var err error
+		if before, err = flatpakBinary(o, exe, launcher.Bottles); err != nil {
+			return err
+		}
 	}
 	if !isFile(path) {
 		return fmt.Errorf("bottle %q not found: %s is missing", bottle, path)
 	}
 
-	edit := func(old []byte) ([]byte, error) { return wrapBottlesProgram(old, path, bottle, program, o.Binary) }
-	return editFile(o, launcher.Bottles, path, edit, func(e *Entry) {
-		e.Undo = &Undo{Kind: "bottles-program", Name: program, Binary: o.Binary}
+	edit := func(old []byte) ([]byte, error) { return wrapBottlesProgram(old, path, bottle, program, exe) }
+	return editFileWith(o, launcher.Bottles, before, path, edit, func(e *Entry) {
+		e.Undo = &Undo{Kind: "bottles-program", Name: program, Binary: exe}
 	})
 }
 

@@ -316,7 +316,7 @@ func (p *Process) Wait() (int, error) {
 		return -1, err
 	}
 	if ws, ok := state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return 128 + int(ws.Signal()), fmt.Errorf("sandbox init stage killed by %v", ws.Signal())
+		return 128 + int(ws.Signal()), fmt.Errorf("the sandbox's init stage was killed by %s", unix.SignalName(ws.Signal()))
 	}
 	return state.ExitCode(), nil
 }

@@ -90,8 +90,8 @@ const sweepTimeout = 5 * time.Second
 // sweepOrphans kills and reaps the sandbox processes that outlived the
 // init stage of a sandbox sharing the caller's pid namespace. The caller is
 // a child subreaper, so they are its children once the init stage is gone.
-// They are told from the caller's other children by their user namespace or,
-// in a sandbox without namespaces, by the seccomp filter they run under.
+// They differ from the caller's other children in their user namespace or,
+// in a sandbox without namespaces, in the seccomp filter they run under.
 func sweepOrphans() int {
 	self := os.Getpid()
 	own := identify(self)
@@ -135,9 +135,9 @@ func sweepOrphans() int {
 	return killed
 }
 
-// confinement is what tells a sandboxed process from the wrapper's own
-// children: its user namespace and the number of seccomp filters it runs
-// under.
+// confinement is the user namespace of a process and the number of
+// seccomp filters it runs under, which set a sandboxed process apart from
+// the wrapper's own children.
 type confinement struct {
 	userNS  uint64
 	filters int

@@ -3,7 +3,7 @@
 # the missing ones from the Debian/Ubuntu archive with apt-get.
 #
 # Usage: scripts/install-deps.sh [--bench]
-#   --bench   also require bubblewrap and firejail, which only `make bench` uses
+#   --bench   also require firejail, which only `make bench` uses
 #
 # Running it again when everything is present changes nothing. Go is checked
 # but never installed, because Debian 12 packages Go 1.19 and go.mod needs a
@@ -28,10 +28,11 @@ done
 
 # dbus-daemon runs the private session bus of the desktop notification test,
 # and tmux the terminal of the monitor's test and benchmark. libc6-dev contains
-# libc.a, which the static build (make static, make install) links.
-packages=(wine64 wine gcc libc6-dev gcc-mingw-w64-x86-64 libseccomp-dev pkg-config dbus-daemon tmux)
+# libc.a, which the static build (make static, make install) links. bubblewrap
+# stands in for a Flatpak sandbox in the tests, and is a peer in the benchmark.
+packages=(wine64 wine gcc libc6-dev gcc-mingw-w64-x86-64 libseccomp-dev pkg-config dbus-daemon tmux bubblewrap)
 if [ "$bench" = 1 ]; then
-    packages+=(bubblewrap firejail)
+    packages+=(firejail)
 fi
 
 # Prints the name of every missing tool, one per line.
@@ -51,8 +52,8 @@ missing_tools() {
     command -v dbus-daemon >/dev/null || echo dbus-daemon
     command -v tmux >/dev/null || echo tmux
     [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || echo "libc.a (libc6-dev)"
+    command -v bwrap >/dev/null || echo bwrap
     if [ "$bench" = 1 ]; then
-        command -v bwrap >/dev/null || echo bwrap
         command -v firejail >/dev/null || echo firejail
     fi
 }

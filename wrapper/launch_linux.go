@@ -123,7 +123,10 @@ func describeLaunchers(cfg policy.Config) []string {
 	out = append(out, "Steam tool's default Proton: "+proton)
 	if slices.Contains(found, launcher.Steam) {
 		note := steamProfileNote
-		if !cfg.Steam.ShowClient {
+		switch {
+		case inFlatpak():
+			note = "they run in the degraded Flatpak profile, like every game started inside a Flatpak"
+		case !cfg.Steam.ShowClient:
 			note = steamClientNote
 		}
 		out = append(out, "Steam games: "+note)
