@@ -109,6 +109,7 @@ func Doctor(out io.Writer) int {
 	fmt.Fprintln(out, "  - "+steamProfileNote)
 	fmt.Fprintln(out, "\nLaunch profile \"flatpak\" (inside a launcher's Flatpak build) differs:")
 	fmt.Fprintln(out, "  - "+flatpakNote)
+	fmt.Fprintln(out)
 
 	path, _ := ConfigPath()
 	cfg, err := policy.Load(path)
