@@ -20,6 +20,9 @@ const (
 	// SIGINT, SIGTERM or SIGHUP before everything is killed.
 	stopGrace = 10 * time.Second
 	pollEvery = 50 * time.Millisecond
+	// serverCheckEvery is how often the init stage looks for a lone
+	// wineserver when no process has ended since the last look.
+	serverCheckEvery = time.Second
 )
 
 // supervise forwards termination signals to every process of the sandbox,
@@ -36,8 +39,14 @@ func supervise(target int, shared bool) int {
 	defer ticker.Stop()
 
 	status := -1
-	var killAt time.Time
+	var killAt, serverChecked time.Time
 	stoppedServer := false
+	// childEnded is set by SIGCHLD. The last process to end before
+	// wineserver is alone is a child of this process, since any other
+	// parent would still run, so a look after each SIGCHLD finds that
+	// moment. A look lists the sandbox's processes, which with a shared
+	// pid namespace reads the host's /proc, so it is not done every tick.
+	childEnded := false
 	for {
 		for {
 			var ws unix.WaitStatus
@@ -62,6 +71,7 @@ func supervise(target int, shared bool) int {
 		select {
 		case sig := <-signals:
 			if sig == unix.SIGCHLD {
+				childEnded = true
 				continue
 			}
 			procs.signal(sig.(syscall.Signal))
@@ -74,11 +84,15 @@ func supervise(target int, shared bool) int {
 		if !killAt.IsZero() && time.Now().After(killAt) {
 			procs.signal(unix.SIGKILL)
 		}
-		if status >= 0 && !stoppedServer && procs.onlyWineserverLeft() {
-			// wineserver lingers a few seconds after its last client;
-			// SIGTERM makes it save the registry and exit now.
-			procs.stopWineserver()
-			stoppedServer = true
+		if status >= 0 && !stoppedServer && (childEnded || time.Since(serverChecked) >= serverCheckEvery) {
+			childEnded, serverChecked = false, time.Now()
+			if procs.onlyWineserverLeft() {
+				// wineserver lingers a few seconds after its last
+				// client; SIGTERM makes it save the registry and exit
+				// now.
+				procs.stopWineserver()
+				stoppedServer = true
+			}
 		}
 	}
 }
