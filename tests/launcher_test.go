@@ -102,15 +102,7 @@ func TestSteamGamePolicyFile(t *testing.T) {
 	proton := filepath.Join(steam, "steamapps/common/Proton 8.0/proton")
 	writeExecutable(t, proton, standInProton)
 	compat := filepath.Join(steam, "steamapps/compatdata/777")
-	games := filepath.Join(e.home, ".config/winewarden/games")
-	if err := os.MkdirAll(games, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(games, "steam-777.toml")
-	if err := os.WriteFile(path, []byte("[network]\nmode = \"offline\"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.Remove(path) })
+	e.gamePolicy(t, "steam-777", "[network]\nmode = \"offline\"\n")
 
 	r := e.run(t, []string{"run", "--", proton, "run", e.probeExe, "exit", "0"},
 		"SteamAppId=777", "STEAM_COMPAT_DATA_PATH="+compat)
@@ -120,6 +112,20 @@ func TestSteamGamePolicyFile(t *testing.T) {
 	if !strings.Contains(r.stderr, "game policy file applied") || !strings.Contains(r.stderr, "network=offline") {
 		t.Errorf("the game's policy file was not applied:\n%s", r.stderr)
 	}
+}
+
+// gamePolicy writes the game's own policy file for the rest of the test.
+func (e *env) gamePolicy(t *testing.T, gameID, text string) {
+	t.Helper()
+	games := filepath.Join(e.home, ".config/winewarden/games")
+	if err := os.MkdirAll(games, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(games, gameID+".toml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(path) })
 }
 
 func writeExecutable(t *testing.T, path, text string) {

@@ -161,15 +161,7 @@ func TestSteamProfileShowsClient(t *testing.T) {
 
 	// With steam.show_client = false the game gets its own pid and IPC
 	// namespaces again.
-	games := filepath.Join(e.home, ".config/winewarden/games")
-	if err := os.MkdirAll(games, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	policyFile := filepath.Join(games, "steam-4343.toml")
-	if err := os.WriteFile(policyFile, []byte("[steam]\nshow_client = false\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.Remove(policyFile) })
+	e.gamePolicy(t, "steam-4343", "[steam]\nshow_client = false\n")
 	r = e.run(t, []string{"run", "--", proton, "waitforexitandrun", e.probeExe, "exit", "0"}, steamEnv...)
 	for _, want := range []string{"pidfile=\n", "comm=\n", "shm=\n", "sysv=hidden", "sdk64=\n"} {
 		if !strings.Contains(r.stdout, want) {
