@@ -7,8 +7,8 @@ import (
 )
 
 // flatpakBinary prepares a static copy of winewarden at exe for a
-// launcher's Flatpak build, which sees its own data directory but not the
-// home's other folders or the host's libraries. It returns the step that
+// launcher's Flatpak build, which can read its own data directory but not
+// the home's other folders or the host's libraries. It returns the step that
 // installs the copy in a session.
 func flatpakBinary(o Options, exe, launcherName string) (func(*session) error, error) {
 	if err := checkStatic(o.Binary, launcherName+"'s Flatpak runs it inside the Flatpak sandbox"); err != nil {

@@ -95,8 +95,8 @@ func IsDynamic(path string) (bool, error) {
 }
 
 // checkStatic rejects a dynamically linked binary for a launcher that runs
-// it where the host's libraries are missing (where says which), since it
-// would fail to find them there.
+// it where the host's libraries are missing (where names that place), since
+// it would fail to find them there.
 func checkStatic(path, where string) error {
 	dynamic, err := IsDynamic(path)
 	if err != nil {

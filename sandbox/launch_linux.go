@@ -48,9 +48,9 @@ type Attach func(l *Listener, initPID int, setup Report) error
 
 // Start re-executes the current binary as the init stage inside new user,
 // mount, pid, ipc and uts namespaces (pid and ipc unless the Spec shares
-// them), hands it the Spec on an inherited
-// pipe, passes the seccomp listener to attach when the Spec is supervised,
-// and waits until the target has started or setup has failed.
+// them, none with NoNamespaces). It hands the init stage the Spec on an
+// inherited pipe, passes the seccomp listener to attach when the Spec is
+// supervised, and waits until the target has started or setup has failed.
 func Start(spec *Spec, stdio Stdio, attach Attach) (*Process, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err

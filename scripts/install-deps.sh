@@ -29,7 +29,7 @@ done
 # dbus-daemon runs the private session bus of the desktop notification test,
 # and tmux the terminal of the monitor's test and benchmark. libc6-dev contains
 # libc.a, which the static build (make static, make install) links. bubblewrap
-# stands in for a Flatpak sandbox in the tests, and is a peer in the benchmark.
+# simulates a Flatpak sandbox in the tests, and is a peer in the benchmark.
 packages=(wine64 wine gcc libc6-dev gcc-mingw-w64-x86-64 libseccomp-dev pkg-config dbus-daemon tmux bubblewrap)
 if [ "$bench" = 1 ]; then
     packages+=(firejail)

@@ -11,8 +11,8 @@ import (
 	"github.com/winewarden/winewarden/audit"
 )
 
-// flatpakOuter returns the bwrap command line that stands in for a
-// launcher's Flatpak sandbox: a new user and pid namespace in which no
+// flatpakOuter returns the bwrap command line that simulates a launcher's
+// Flatpak sandbox: a new user and pid namespace in which no
 // further user namespace may be made, the host's /usr and /etc, the test's
 // directories, and the /.flatpak-info file by which Flatpak's sandboxes
 // are known.

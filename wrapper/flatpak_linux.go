@@ -38,10 +38,11 @@ const flatpakNote = "degraded Flatpak profile: Flatpak allows no new namespaces,
 
 // withoutNamespaces turns spec into the degraded Flatpak profile: no
 // namespaces, Landlock rules on host paths, the virtual home as $HOME, and
-// Wine's server directory of wineprefix as the only writable place in /tmp.
-// It refuses what the profile cannot hold: a sacred zone inside a directory
-// the game sees (there is no mount to hide it), and the strict filesystem
-// profile. It returns the Unix sockets the game may connect to.
+// Wine's server directories of wineprefix as the only writable places in
+// /tmp. It rejects what the profile cannot keep: a sacred zone inside a
+// directory the game can read (there is no mount to hide it), and the
+// strict filesystem profile. It returns the Unix sockets the game may
+// connect to.
 func (p *plan) withoutNamespaces(spec *sandbox.Spec, wineprefix string, strict bool) ([]string, error) {
 	if strict {
 		return nil, errors.New("this game's trust tier needs the strict filesystem profile, which needs a mount view that a Flatpak sandbox cannot give: run the launcher's native package, or raise the game's tier with winewarden trust set")
@@ -58,7 +59,7 @@ func (p *plan) withoutNamespaces(spec *sandbox.Spec, wineprefix string, strict b
 	if err := noForeignWineserver(serverDirs); err != nil {
 		return nil, err
 	}
-	p.view.Shown = p.linkShown()
+	p.view.ReadOnlyBinds = p.linkReadOnlyBinds()
 
 	spec.NoNamespaces, spec.SharedPID, spec.SharedIPC = true, true, true
 	spec.Mounts, spec.Hostname, spec.NewNetwork = nil, "", false
@@ -89,17 +90,17 @@ func hostViewEnv(env []string, virtualHome string) []string {
 	return append(out, "HOME="+virtualHome)
 }
 
-// linkShown makes the parts of the Steam client that the Steam profile
+// linkReadOnlyBinds makes the parts of the Steam client that the Steam profile
 // shows under the home reachable from the virtual home as symlinks, since
 // there is no mount to put them there. The links point at the real files,
 // which Landlock lets the game read. The virtual home is the game's to
 // write, so its directories are walked without following a symlink.
-func (p *plan) linkShown() []Shown {
-	var shown []Shown
-	for _, s := range p.view.Shown {
+func (p *plan) linkReadOnlyBinds() []ReadOnlyBind {
+	var linked []ReadOnlyBind
+	for _, s := range p.view.ReadOnlyBinds {
 		rel, err := filepath.Rel(p.view.Home, s.Target)
 		if err != nil || strings.HasPrefix(rel, "..") {
-			shown = append(shown, s)
+			linked = append(linked, s)
 			continue
 		}
 		dir, err := p.home.mkdirAll(filepath.Dir(rel))
@@ -116,11 +117,11 @@ func (p *plan) linkShown() []Shown {
 			unix.Unlinkat(dir, name, 0)
 		}
 		if unix.Symlinkat(s.Source, dir, name) == nil {
-			shown = append(shown, s)
+			linked = append(linked, s)
 		}
 		unix.Close(dir)
 	}
-	return shown
+	return linked
 }
 
 // wineServerDirs creates Wine's server directories for wineprefix, where
@@ -245,7 +246,7 @@ func noForeignWineserver(serverDirs []string) error {
 			continue
 		}
 		conn.Close()
-		return fmt.Errorf("a wineserver outside WineWarden runs for this prefix (%s answers): close the programs that use the prefix, or run wineserver -k with its WINEPREFIX, then start the game again", socket)
+		return fmt.Errorf("a wineserver outside WineWarden runs for this prefix (%s accepts connections): close the programs that use the prefix, or run wineserver -k with its WINEPREFIX, then start the game again", socket)
 	}
 	return nil
 }

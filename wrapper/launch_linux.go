@@ -146,15 +146,14 @@ const steamProfileNote = "Steam profile: the game shares the host's process list
 
 // showSteamClient prepares the Steam profile, in which the host's
 // processes, IPC and /dev/shm stay in view. So do the parts of the Steam
-// client that a game's Steam API uses: the client libraries that Proton
-// loads through ~/.steam/sdk32 and sdk64, the client's pid file and
-// registry under ~/.steam, and the legacycompat folder that Proton copies
-// into the prefix. The sacred zones (Steam's login files among them) stay
+// client that a game's Steam API uses. Proton loads the client library
+// through ~/.steam/sdk32 and sdk64, the client's pid file and registry are
+// in ~/.steam, and Proton copies the legacycompat folder into the prefix. The sacred zones (Steam's login files among them) stay
 // hidden.
 func (p *plan) showSteamClient(dirs xdgDirs, getenv func(string) string, log *slog.Logger) {
 	p.view.SharedProcesses = true
 	steamDir := filepath.Join(dirs.Home, ".steam")
-	parts := []Shown{
+	parts := []ReadOnlyBind{
 		{Source: filepath.Join(steamDir, "sdk32"), Target: filepath.Join(steamDir, "sdk32")},
 		{Source: filepath.Join(steamDir, "sdk64"), Target: filepath.Join(steamDir, "sdk64")},
 		{Source: filepath.Join(steamDir, "steam.pid"), Target: filepath.Join(steamDir, "steam.pid"), File: true},
@@ -163,7 +162,7 @@ func (p *plan) showSteamClient(dirs xdgDirs, getenv func(string) string, log *sl
 	if client := getenv("STEAM_COMPAT_CLIENT_INSTALL_PATH"); filepath.IsAbs(client) {
 		if root, err := filepath.EvalSymlinks(client); err == nil {
 			legacy := filepath.Join(root, "legacycompat")
-			parts = append(parts, Shown{Source: legacy, Target: legacy})
+			parts = append(parts, ReadOnlyBind{Source: legacy, Target: legacy})
 		}
 	}
 	for _, w := range parts {
@@ -184,6 +183,6 @@ func (p *plan) showSteamClient(dirs xdgDirs, getenv func(string) string, log *sl
 			continue
 		}
 		w.Source = src
-		p.view.Shown = append(p.view.Shown, w)
+		p.view.ReadOnlyBinds = append(p.view.ReadOnlyBinds, w)
 	}
 }

@@ -29,9 +29,9 @@ type View struct {
 	// Tools are host directories shown read-only at the same path whose
 	// programs may run, such as a Proton build.
 	Tools []string
-	// Shown are host files and directories shown read-only at another
+	// ReadOnlyBinds are host files and directories shown read-only at another
 	// path, such as the Steam client's libraries under ~/.steam.
-	Shown []Shown
+	ReadOnlyBinds []ReadOnlyBind
 	// SharedProcesses keeps the host's pid and IPC namespaces and its
 	// /dev/shm, for the Steam client (policy key steam.show_client).
 	SharedProcesses bool
@@ -55,9 +55,9 @@ type View struct {
 	ResolvConf, ResolvTarget string
 }
 
-// Shown is a host file or directory shown read-only at Target. Libraries in
+// ReadOnlyBind is a host file or directory shown read-only at Target. Libraries in
 // a directory may be loaded, as from a tool.
-type Shown struct {
+type ReadOnlyBind struct {
 	Source, Target string
 	File           bool
 }
@@ -136,7 +136,7 @@ func (v View) Mounts() []sandbox.Mount {
 	for _, d := range v.Tools {
 		user = append(user, sandbox.Mount{Kind: sandbox.MountBind, Source: d, Target: d, ReadOnly: true})
 	}
-	for _, s := range v.Shown {
+	for _, s := range v.ReadOnlyBinds {
 		user = append(user, sandbox.Mount{Kind: sandbox.MountBind, Source: s.Source, Target: s.Target, File: s.File, ReadOnly: true})
 	}
 	for _, s := range v.Sockets {
@@ -178,8 +178,8 @@ func (v View) Rules() []sandbox.AccessRule {
 	if v.RuntimeDir != "" {
 		r = append(r, sandbox.AccessRule{Path: v.RuntimeDir, Access: sandbox.AccessWrite})
 	}
-	for _, s := range v.Shown {
-		r = append(r, sandbox.AccessRule{Path: s.Target, Access: shownAccess(s)})
+	for _, s := range v.ReadOnlyBinds {
+		r = append(r, sandbox.AccessRule{Path: s.Target, Access: bindAccess(s)})
 	}
 	return r
 }
@@ -202,8 +202,8 @@ func (v View) HostRules(serverDirs []string) []sandbox.AccessRule {
 	for _, d := range append(slices.Clone(baseDevices), v.Devices...) {
 		r = append(r, sandbox.AccessRule{Path: d, Access: sandbox.AccessDevice, Optional: true})
 	}
-	for _, s := range v.Shown {
-		r = append(r, sandbox.AccessRule{Path: s.Source, Access: shownAccess(s)})
+	for _, s := range v.ReadOnlyBinds {
+		r = append(r, sandbox.AccessRule{Path: s.Source, Access: bindAccess(s)})
 	}
 	return r
 }
@@ -249,9 +249,9 @@ func (v View) commonRules() []sandbox.AccessRule {
 	return r
 }
 
-// shownAccess lets the game load libraries from a shown directory and read
-// a shown file.
-func shownAccess(s Shown) sandbox.Access {
+// bindAccess lets the game load libraries from a bound directory and read a
+// bound file.
+func bindAccess(s ReadOnlyBind) sandbox.Access {
 	if s.File {
 		return sandbox.AccessRead
 	}

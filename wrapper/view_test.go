@@ -142,7 +142,7 @@ func TestGameEnvDropsSecretsAndDisablesMenuBuilder(t *testing.T) {
 
 func TestHostRules(t *testing.T) {
 	v := testView()
-	v.Shown = []Shown{{Source: "/home/alice/.local/share/Steam/linux64", Target: "/home/alice/.steam/sdk64"}}
+	v.ReadOnlyBinds = []ReadOnlyBind{{Source: "/home/alice/.local/share/Steam/linux64", Target: "/home/alice/.steam/sdk64"}}
 	rules := map[string]sandbox.Access{}
 	for _, r := range v.HostRules([]string{"/tmp/.wine-1000/server-fe00-1f"}) {
 		rules[r.Path] = r.Access
@@ -152,7 +152,7 @@ func TestHostRules(t *testing.T) {
 		v.VirtualHome: sandbox.AccessWrite, v.Prefix: sandbox.AccessWrite, v.InstallDir: sandbox.AccessExec,
 		"/tmp/.wine-1000/server-fe00-1f": sandbox.AccessWrite, "/dev/dri": sandbox.AccessDevice,
 		"/dev/null": sandbox.AccessDevice,
-		// Shown files are reached by their real path, through a link.
+		// Read-only binds are reached by their real path, through a link.
 		"/home/alice/.local/share/Steam/linux64": sandbox.AccessExec,
 	}
 	for path, access := range want {
@@ -162,7 +162,7 @@ func TestHostRules(t *testing.T) {
 	}
 	// Nothing that would open the host more widely than the mount view:
 	// no listing of /, no /tmp or /dev as a whole, no runtime directory,
-	// and not the real home or a shown file's link target.
+	// and not the real home or a read-only bind's link target.
 	for _, path := range []string{"/", "/tmp", "/dev", "/run", v.RuntimeDir, v.Home, "/home/alice/.steam/sdk64"} {
 		if access, ok := rules[path]; ok {
 			t.Errorf("%s granted %q", path, access)
